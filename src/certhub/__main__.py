@@ -1,0 +1,3 @@
+from certhub.manage import main
+
+main()

@@ -1,0 +1,200 @@
+"""Every read of the constituency, scoped by the visibility rules (DESIGN.md section 3).
+
+Rules for the constituency itself:
+- a platform admin sees everything;
+- a team member sees its own teams, every team below them and the teams above them
+  (its reporting line); organizations whose responsible team is its team or below it,
+  with their assets, contacts and memberships;
+- an organization member sees its own organizations (with assets and contacts), and its
+  responsible team with that team's reporting line;
+- a Council member sees the team tree and the sectors (to read aggregates), never an
+  organization's details;
+- anything else is "not found".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from certhub.core.errors import Invalid, NotFound
+from certhub.tenancy.assets import (
+    address_key,
+    domain_suffixes,
+    normalise_domain,
+    parse_asn,
+    parse_ip,
+)
+from certhub.tenancy.choices import AssetKind
+from certhub.tenancy.models import Asset, Contact, Membership, Organization, Sector, Team
+from certhub.tenancy.visibility import scope_for
+
+# --- Teams -----------------------------------------------------------------------------
+
+
+def teams_visible_to(user: Any) -> QuerySet[Team]:
+    scope = scope_for(user)
+    teams = Team.objects.select_related("parent")
+    if scope.is_admin or scope.is_council:
+        return teams
+    if not scope.is_authenticated:
+        return teams.none()
+    condition = Q(pk__in=[])
+    for seat in scope.teams:
+        condition |= Q(path__startswith=seat.path)
+    condition |= Q(pk__in=scope.ancestor_team_ids())
+    return teams.filter(condition)
+
+
+def get_team(user: Any, slug: str) -> Team:
+    team = teams_visible_to(user).filter(slug=slug).first()
+    if team is None:
+        raise NotFound(_("No such team."))
+    return team
+
+
+def team_subtree(team: Team) -> QuerySet[Team]:
+    """The team and every team below it: one prefix match on the materialised path."""
+    return Team.objects.filter(path__startswith=team.path)
+
+
+def team_ancestors(team: Team) -> QuerySet[Team]:
+    """The teams above ``team``, root first: one query, ids read from its path."""
+    return Team.objects.filter(pk__in=team.ancestor_ids).order_by("depth")
+
+
+def sectors_visible_to(user: Any) -> QuerySet[Sector]:
+    scope = scope_for(user)
+    return Sector.objects.all() if scope.is_authenticated else Sector.objects.none()
+
+
+# --- Organizations and what hangs off them ---------------------------------------------
+
+
+def _organization_condition(user: Any, prefix: str = "") -> Q | None:
+    """The filter selecting the organizations ``user`` may see; None means all of them.
+    ``prefix`` addresses the organization from a related model (``organization__``)."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return None
+    condition = Q(**{f"{prefix}pk__in" if prefix else "pk__in": []})
+    if not scope.is_authenticated:
+        return condition
+    for seat in scope.teams:
+        condition |= Q(**{f"{prefix}responsible_team__path__startswith": seat.path})
+    if scope.org_ids:
+        condition |= Q(**{f"{prefix}pk__in" if prefix else "pk__in": sorted(scope.org_ids)})
+    return condition
+
+
+def organizations_visible_to(user: Any) -> QuerySet[Organization]:
+    orgs = Organization.objects.select_related("sector", "responsible_team")
+    condition = _organization_condition(user)
+    return orgs if condition is None else orgs.filter(condition)
+
+
+def get_organization(user: Any, slug: str) -> Organization:
+    org = organizations_visible_to(user).filter(slug=slug).first()
+    if org is None:
+        raise NotFound(_("No such organization."))
+    return org
+
+
+def assets_visible_to(user: Any) -> QuerySet[Asset]:
+    assets = Asset.objects.select_related("organization", "organization__sector")
+    condition = _organization_condition(user, "organization__")
+    return assets if condition is None else assets.filter(condition)
+
+
+def contacts_visible_to(user: Any) -> QuerySet[Contact]:
+    """Contacts of visible organizations, and of visible teams."""
+    contacts = Contact.objects.select_related("organization", "team")
+    org_condition = _organization_condition(user, "organization__")
+    if org_condition is None:
+        return contacts
+    scope = scope_for(user)
+    if scope.is_council:
+        return contacts.none()
+    visible_team_ids = teams_visible_to(user).values("pk")
+    return contacts.filter(
+        (Q(organization__isnull=False) & org_condition) | Q(team_id__in=visible_team_ids)
+    )
+
+
+def memberships_visible_to(user: Any) -> QuerySet[Membership]:
+    """Who belongs to the teams below the user's teams and to the organizations it sees."""
+    scope = scope_for(user)
+    memberships = Membership.objects.select_related("user", "team", "organization")
+    if scope.is_admin:
+        return memberships
+    condition = Q(user_id=scope.user_id) if scope.user_id else Q(pk__in=[])
+    for seat in scope.teams:
+        condition |= Q(team__path__startswith=seat.path)
+        condition |= Q(organization__responsible_team__path__startswith=seat.path)
+    return memberships.filter(condition)
+
+
+# --- Lookups: which organization owns this address, AS or domain ----------------------
+
+
+def owner_of_ip(raw: str) -> Asset | None:
+    """Longest-prefix match over all CIDR assets (IPv4 and IPv6). Unscoped: callers
+    check the owner's visibility."""
+    key = address_key(parse_ip(raw))
+    return (
+        Asset.objects.select_related("organization")
+        .filter(kind=AssetKind.CIDR, range_start__lte=key, range_end__gte=key)
+        .order_by("-prefix_len")
+        .first()
+    )
+
+
+def owner_of_asn(raw: str) -> Asset | None:
+    return (
+        Asset.objects.select_related("organization")
+        .filter(kind=AssetKind.ASN, asn=parse_asn(raw))
+        .first()
+    )
+
+
+def owner_of_domain(raw: str) -> Asset | None:
+    """The registered domain that is the longest suffix of ``raw``."""
+    candidates = domain_suffixes(normalise_domain(raw))
+    rows = list(
+        Asset.objects.select_related("organization").filter(
+            kind=AssetKind.DOMAIN, value__in=candidates
+        )
+    )
+    return max(rows, key=lambda asset: len(asset.value), default=None)
+
+
+def lookup_owner(user: Any, *, ip: str = "", asn: str = "", domain: str = "") -> Asset:
+    """The asset (and so the organization) owning an address, AS or domain, when ``user``
+    may see that organization; NotFound otherwise, without saying which."""
+    given = [name for name, value in (("ip", ip), ("asn", asn), ("domain", domain)) if value]
+    if len(given) != 1:
+        raise Invalid(_("Give exactly one of ip, asn or domain."))
+    if ip:
+        asset = owner_of_ip(ip)
+    elif asn:
+        asset = owner_of_asn(asn)
+    else:
+        asset = owner_of_domain(domain)
+    if (
+        asset is None
+        or not organizations_visible_to(user).filter(pk=asset.organization_id).exists()
+    ):
+        raise NotFound(_("No organization you can see owns this resource."))
+    return asset
+
+
+def memberships_of(user: Any) -> tuple[list[Membership], list[Membership]]:
+    """The user's own team and organization memberships (one query)."""
+    rows = list(
+        Membership.objects.filter(user_id=user.pk)
+        .select_related("team", "organization")
+        .order_by("id")
+    )
+    return [m for m in rows if m.team_id], [m for m in rows if m.organization_id]

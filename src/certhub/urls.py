@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from certhub.api import api
+
+admin.site.site_header = "certhub administration"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="tenancy:directory", permanent=False), name="home"),
+    path("accounts/", include("certhub.accounts.urls")),
+    path("directory/", include("certhub.tenancy.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,36 @@
+"""Shared test set-up. Every test builds its own data (factories.py); none depends on
+another test's rows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+import pytest
+
+from tests.factories import World, build_world
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests check behaviour, not hashing cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return build_world()
+
+
+def require_chromium() -> str:
+    """Path of Debian's Chromium. Outside CI a missing browser skips the test (saying so);
+    in CI (CI=true) it fails, because CI installs it and must never skip."""
+    path = shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must install Debian's chromium")
+        pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it")
+    return path
