@@ -1,8 +1,10 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 
+from certhub.audit import services as audit
 from certhub.audit.models import AuditEntry
 
 
@@ -23,3 +25,44 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose changes are audited like a service's. Django runs the change
+    and delete views in a transaction, so the entry commits with the change."""
+
+    def _label(self, obj: Any) -> str:
+        return str(obj._meta.model_name)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        changed = list(form.changed_data)
+        before = {name: form.initial.get(name) for name in changed} if change else {}
+        super().save_model(request, obj, form, change)
+        after = {name: form.cleaned_data.get(name) for name in changed}
+        action = f"{self._label(obj)}.{'update' if change else 'create'}"
+        audit.record(actor=request.user, action=action, obj=obj, changes=audit.diff(before, after))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            audit.record(actor=request.user, action=f"{self._label(deleted)}.delete", obj=deleted)
+            deleted.delete()
+        for instance in instances:
+            created = instance.pk is None
+            instance.save()
+            audit.record(
+                actor=request.user,
+                action=f"{self._label(instance)}.{'create' if created else 'update'}",
+                obj=instance,
+            )
+        formset.save_m2m()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit.record(actor=request.user, action=f"{self._label(obj)}.delete", obj=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                audit.record(actor=request.user, action=f"{self._label(obj)}.delete", obj=obj)
+            super().delete_queryset(request, queryset)

@@ -209,9 +209,22 @@ class Asset(TimeStampedModel):
         from certhub.tenancy.assets import normalise_asset
 
         try:
-            normalise_asset(self.kind, self.value)
+            self.value = normalise_asset(self.kind, self.value).value
         except Invalid as exc:
             raise ValidationError({"value": exc.message}) from exc
+        owner = (
+            Asset.objects.filter(kind=self.kind, value=self.value)
+            .exclude(pk=self.pk)
+            .values_list("organization__slug", flat=True)
+            .first()
+        )
+        if owner is not None:
+            raise ValidationError(
+                {
+                    "value": _("%(value)s is already registered to %(owner)s.")
+                    % {"value": self.value, "owner": owner}
+                }
+            )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Normalise on every save path (services, admin, import) so lookups can trust it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 import pysequoia
@@ -34,7 +35,12 @@ def inspect_public_key(armored: str) -> PublicKeyInfo:
     except (RuntimeError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise Invalid(_("The OpenPGP key cannot be read: %(reason)s") % {"reason": reason}) from exc
-    if cert.has_secret_keys:
+    with warnings.catch_warnings():
+        # pysequoia deprecates the attribute in favour of its Tsk type, but has no
+        # other way to ask whether parsed material carries secret keys.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        has_secrets = cert.has_secret_keys
+    if has_secrets:
         raise Invalid(_("This is a secret key. Paste only the public key."))
     if cert.is_revoked:
         raise Invalid(_("This OpenPGP key has been revoked."))
