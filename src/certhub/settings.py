@@ -152,7 +152,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if config.env_bool(ENV, "CERTHUB_BEHIND_PROXY", False):
+# How many reverse proxies stand in front of certhub: their X-Forwarded-Proto is trusted,
+# and the client address for login throttling is read from X-Forwarded-For.
+CERTHUB_TRUSTED_PROXIES = config.env_int(ENV, "CERTHUB_TRUSTED_PROXIES", 0)
+if CERTHUB_TRUSTED_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CSP = {
     "default-src": [CSP.SELF],
