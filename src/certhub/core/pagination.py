@@ -33,6 +33,9 @@ def decode_cursor(cursor: str) -> Any:
         (value,) = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise Invalid(_("The cursor is not valid; start again from the first page.")) from exc
+    # A forged cursor must not reach the database as None, a container or a NUL byte.
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
+        raise Invalid(_("The cursor is not valid; start again from the first page."))
     return value
 
 

@@ -1,15 +1,39 @@
-"""API of the constituency: who am I, teams, organizations, asset lookup."""
+"""API of the constituency: who am I, sectors, teams, organizations, asset lookup.
+
+Every object is addressed by its slug and read through the tenancy selectors, so an
+object the caller may not see answers 404 exactly like one that does not exist.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 
 from certhub.accounts.selectors import current_user
-from certhub.tenancy.selectors import memberships_of
+from certhub.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from certhub.tenancy.models import Asset, Organization, Team
+from certhub.tenancy.selectors import (
+    get_organization_detail,
+    get_team_detail,
+    lookup_owner,
+    memberships_of,
+    organizations_matching,
+    sectors_visible_to,
+    teams_visible_to,
+)
 from certhub.tenancy.visibility import scope_for
 
 router = Router(tags=["constituency"])
+
+# Slugs are validated before they reach the database (PostgreSQL refuses NUL bytes).
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+SLUG_FILTER_PATTERN = r"^[-a-zA-Z0-9_]*$"
+TEXT_PATTERN = r"^[^\x00]*$"
+LIMIT_HELP = f"Items per page, 1 to {MAX_LIMIT}."
+CURSOR_HELP = "The `next_cursor` of the previous page; omit for the first page."
 
 
 class SeatOut(Schema):
@@ -30,7 +54,129 @@ class MeOut(Schema):
     organizations: list[SeatOut]
 
 
-@router.get("/me", response=MeOut, summary="The signed-in user and its place in the constituency")
+class SectorOut(Schema):
+    slug: str
+    name: str
+    description: str
+
+
+class SectorPage(Schema):
+    items: list[SectorOut]
+    next_cursor: str | None
+
+
+class TeamOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    parent: str | None
+
+    @staticmethod
+    def resolve_parent(team: Team) -> str | None:
+        # The list selector joins the parent, so this costs no query.
+        return team.parent.slug if team.parent_id and team.parent else None
+
+
+class TeamPage(Schema):
+    items: list[TeamOut]
+    next_cursor: str | None
+
+
+class TeamDetailOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    parent: str | None
+    description: str
+    email: str
+    phone: str
+    ancestors: list[str]
+    children: list[str]
+
+
+class AssetOut(Schema):
+    kind: str
+    value: str
+    description: str
+
+
+class ContactOut(Schema):
+    name: str
+    role: str
+    email: str
+    phone: str
+    pgp_fingerprint: str
+    notifications: list[str]
+
+
+class OrganizationOut(Schema):
+    slug: str
+    name: str
+    sector: str
+    province: str
+    responsible_team: str
+    is_cii: bool
+    cii_grade: str
+    cii_review_date: dt.date | None
+    website: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_sector(org: Organization) -> str:
+        return org.sector.slug
+
+    @staticmethod
+    def resolve_responsible_team(org: Organization) -> str:
+        return org.responsible_team.slug
+
+
+class OrganizationPage(Schema):
+    items: list[OrganizationOut]
+    next_cursor: str | None
+
+
+class OrganizationDetailOut(OrganizationOut):
+    description: str
+    assets: list[AssetOut]
+    contacts: list[ContactOut]
+
+
+class OwnerOut(Schema):
+    slug: str
+    name: str
+    sector: str
+    responsible_team: str
+
+
+class MatchedAssetOut(Schema):
+    kind: str
+    value: str
+
+
+class LookupOut(Schema):
+    organization: OwnerOut
+    asset: MatchedAssetOut
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+# Every operation needs a signed-in caller: 401 is part of each one's contract.
+NOT_FOUND = {401: ErrorOut, 404: ErrorOut}
+BAD_PAGE = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+
+
+def _page(queryset: Any, limit: int, cursor: str | None) -> dict[str, Any]:
+    page = paginate(queryset, key="slug", limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/me",
+    response={200: MeOut, 401: ErrorOut},
+    summary="The signed-in user and its place in the constituency",
+)
 def me(request: HttpRequest) -> MeOut:
     user = current_user(request)
     scope = scope_for(user)
@@ -50,3 +196,114 @@ def me(request: HttpRequest) -> MeOut:
             if (o := m.organization)
         ],
     )
+
+
+@router.get(
+    "/sectors", response={200: SectorPage, **BAD_PAGE}, summary="Sectors of the constituency"
+)
+def list_sectors(
+    request: HttpRequest,
+    limit: int = Query(DEFAULT_LIMIT, description=LIMIT_HELP),
+    cursor: str | None = Query(None, description=CURSOR_HELP),
+) -> dict[str, Any]:
+    return _page(sectors_visible_to(current_user(request)), limit, cursor)
+
+
+@router.get(
+    "/teams",
+    response={200: TeamPage, **BAD_PAGE},
+    summary="CERTs you may see: your teams, the teams below them and your reporting line",
+)
+def list_teams(
+    request: HttpRequest,
+    limit: int = Query(DEFAULT_LIMIT, description=LIMIT_HELP),
+    cursor: str | None = Query(None, description=CURSOR_HELP),
+) -> dict[str, Any]:
+    return _page(teams_visible_to(current_user(request)), limit, cursor)
+
+
+@router.get(
+    "/teams/{slug}",
+    response={200: TeamDetailOut, 422: ErrorOut, **NOT_FOUND},
+    summary="One CERT with its reporting line (root first) and the sub-teams you may see",
+)
+def team_detail(
+    request: HttpRequest, slug: str = Path(..., pattern=SLUG_PATTERN)
+) -> dict[str, Any]:
+    detail = get_team_detail(current_user(request), slug)
+    team = detail.team
+    return {
+        "slug": team.slug,
+        "name": team.name,
+        "kind": team.kind,
+        "parent": team.parent.slug if team.parent else None,
+        "description": team.description,
+        "email": team.email,
+        "phone": team.phone,
+        "ancestors": [t.slug for t in detail.ancestors],
+        "children": [t.slug for t in detail.children],
+    }
+
+
+@router.get(
+    "/organizations",
+    response={200: OrganizationPage, **BAD_PAGE},
+    summary="Constituent organizations you may see",
+)
+def list_organizations(
+    request: HttpRequest,
+    sector: str = Query("", pattern=SLUG_FILTER_PATTERN, description="Only this sector (slug)."),
+    team: str = Query(
+        "",
+        pattern=SLUG_FILTER_PATTERN,
+        description="Only organizations handled by this team or a team below it (slug).",
+    ),
+    cii: bool | None = Query(None, description="Only CII (`true`) or only non-CII (`false`)."),
+    q: str = Query(
+        "", max_length=200, pattern=TEXT_PATTERN, description="Name or slug contains this text."
+    ),
+    limit: int = Query(DEFAULT_LIMIT, description=LIMIT_HELP),
+    cursor: str | None = Query(None, description=CURSOR_HELP),
+) -> dict[str, Any]:
+    orgs = organizations_matching(current_user(request), sector=sector, team=team, cii=cii, q=q)
+    return _page(orgs, limit, cursor)
+
+
+@router.get(
+    "/organizations/{slug}",
+    response={200: OrganizationDetailOut, 422: ErrorOut, **NOT_FOUND},
+    summary="One organization with its network assets and contacts",
+)
+def organization_detail(
+    request: HttpRequest, slug: str = Path(..., pattern=SLUG_PATTERN)
+) -> Organization:
+    return get_organization_detail(current_user(request), slug)
+
+
+@router.get(
+    "/lookup",
+    response={200: LookupOut, 400: ErrorOut, **NOT_FOUND},
+    summary="Which organization owns an IP address, an AS number or a domain",
+    description=(
+        "Give exactly one of `ip` (longest-prefix match over IPv4 and IPv6 networks), "
+        "`asn` (`AS64500` or `64500`) or `domain` (the longest registered suffix). "
+        "404 when no organization you may see owns it."
+    ),
+)
+def lookup(
+    request: HttpRequest,
+    ip: str = Query("", max_length=100),
+    asn: str = Query("", max_length=30),
+    domain: str = Query("", max_length=253),
+) -> dict[str, Any]:
+    asset: Asset = lookup_owner(current_user(request), ip=ip, asn=asn, domain=domain)
+    org = asset.organization
+    return {
+        "organization": {
+            "slug": org.slug,
+            "name": org.name,
+            "sector": org.sector.slug,
+            "responsible_team": org.responsible_team.slug,
+        },
+        "asset": {"kind": asset.kind, "value": asset.value},
+    }

@@ -14,9 +14,10 @@ Rules for the constituency itself:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from certhub.core.errors import Invalid, NotFound
@@ -198,3 +199,97 @@ def memberships_of(user: Any) -> tuple[list[Membership], list[Membership]]:
         .order_by("id")
     )
     return [m for m in rows if m.team_id], [m for m in rows if m.organization_id]
+
+
+# --- Directory and API reads -----------------------------------------------------------
+
+
+def organizations_matching(
+    user: Any,
+    *,
+    sector: str = "",
+    team: str = "",
+    cii: bool | None = None,
+    q: str = "",
+) -> QuerySet[Organization]:
+    """The organizations ``user`` may see, narrowed by the directory filters: a sector
+    slug, a team slug (that team's whole subtree), CII or not, and a text that the name or
+    slug contains. Filters only narrow: an unknown or invisible team matches nothing the
+    user could not already see."""
+    orgs = organizations_visible_to(user)
+    if sector:
+        orgs = orgs.filter(sector__slug=sector)
+    if team:
+        # The team's path as a prefix of the responsible team's path selects the subtree;
+        # a subquery keeps it one statement.
+        team_path = Team.objects.filter(slug=team).values("path")[:1]
+        orgs = orgs.alias(_filter_team_path=Subquery(team_path)).filter(
+            responsible_team__path__startswith=F("_filter_team_path")
+        )
+    if cii is not None:
+        orgs = orgs.filter(is_cii=cii)
+    text = q.strip()
+    if text:
+        orgs = orgs.filter(Q(name__icontains=text) | Q(slug__icontains=text))
+    return orgs
+
+
+def get_organization_detail(user: Any, slug: str) -> Organization:
+    """One visible organization with its assets and contacts prefetched (``org.assets.all()``
+    and ``org.contacts.all()`` then cost no query)."""
+    org = (
+        organizations_visible_to(user)
+        .prefetch_related(
+            Prefetch("assets", queryset=assets_visible_to(user).order_by("kind", "value")),
+            Prefetch("contacts", queryset=contacts_visible_to(user).order_by("name")),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if org is None:
+        raise NotFound(_("No such organization."))
+    return org
+
+
+@dataclass(frozen=True)
+class TeamDetail:
+    """A visible team and what a user may see around it. The querysets are lazy: a
+    caller that does not read one pays nothing for it."""
+
+    team: Team
+    ancestors: QuerySet[Team]
+    children: QuerySet[Team]
+    contacts: QuerySet[Contact]
+    organizations: QuerySet[Organization]
+
+
+def get_team_detail(user: Any, slug: str) -> TeamDetail:
+    team = get_team(user, slug)
+    visible = teams_visible_to(user)
+    return TeamDetail(
+        team=team,
+        ancestors=visible.filter(pk__in=team.ancestor_ids).order_by("depth"),
+        children=visible.filter(parent_id=team.pk).order_by("name"),
+        contacts=contacts_visible_to(user).filter(team_id=team.pk).order_by("name"),
+        organizations=organizations_visible_to(user)
+        .filter(responsible_team_id=team.pk)
+        .order_by("name"),
+    )
+
+
+@dataclass
+class TeamNode:
+    team: Team
+    children: list[TeamNode] = field(default_factory=list)
+
+
+def team_tree_visible_to(user: Any) -> list[TeamNode]:
+    """The visible teams as a forest (one query), children in name order. A team whose
+    parent is not visible becomes a root."""
+    teams = list(teams_visible_to(user).order_by("depth", "name"))
+    nodes = {team.pk: TeamNode(team) for team in teams}
+    roots: list[TeamNode] = []
+    for team in teams:
+        parent = nodes.get(team.parent_id) if team.parent_id else None
+        (parent.children if parent else roots).append(nodes[team.pk])
+    return roots

@@ -6,4 +6,6 @@ app_name = "tenancy"
 
 urlpatterns = [
     path("", views.directory, name="directory"),
+    path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
+    path("organizations/<slug:slug>/", views.organization_detail, name="organization_detail"),
 ]
