@@ -161,3 +161,24 @@ def test_unknown_notification_kinds_are_refused(two_orgs) -> None:
         upsert_contact(
             actor=admin, organization=bank, email="x@bank.example", name="X", notifications=["sms"]
         )
+
+
+def test_an_unchanged_contact_is_not_written_again(two_orgs) -> None:
+    from certhub.audit.models import AuditEntry
+
+    bank, _telco, admin = two_orgs
+    armored, _fingerprint = _public_key()
+    kwargs = {"organization": bank, "email": "soc@bank.example", "name": "SOC", "pgp_key": armored}
+    contact, created = upsert_contact(actor=admin, **kwargs)
+    stamp = contact.updated_at
+    entries = AuditEntry.objects.count()
+    again, changed = upsert_contact(actor=admin, **kwargs)
+    assert (created, changed) == (True, False)
+    again.refresh_from_db()
+    assert again.updated_at == stamp
+    assert AuditEntry.objects.count() == entries
+    other_key, other_fingerprint = _public_key("Other <other@bank.example>")
+    kwargs["pgp_key"] = other_key
+    updated, changed = upsert_contact(actor=admin, **kwargs)
+    assert changed
+    assert updated.pgp_fingerprint == other_fingerprint

@@ -12,6 +12,7 @@ from certhub.audit import services as audit
 from certhub.core.errors import Conflict, Invalid
 from certhub.tenancy.assets import normalise_asset
 from certhub.tenancy.models import Asset, Contact, Membership, Organization, Sector, Team
+from certhub.tenancy.openpgp import inspect_public_key
 from certhub.tenancy.visibility import forget_scope
 
 TEAM_FIELDS = ["name", "kind", "parent_id", "description", "email", "phone"]
@@ -211,15 +212,22 @@ def upsert_contact(
     existing = Contact.objects.filter(**owner, email__iexact=email).first()
     created = existing is None
     before = {} if existing is None else audit.snapshot(existing, CONTACT_FIELDS)
+    old_key = None if existing is None else existing.pgp_key
     contact = existing if existing is not None else Contact(**owner)
     contact.email, contact.name, contact.role, contact.phone = email, name, role, phone
-    contact.pgp_key = pgp_key
     contact.notifications = list(notifications or [])
-    _full_clean(contact)
-    contact.save()
+    contact.pgp_key = pgp_key
+    _full_clean(contact)  # validates the key too, in the user's words
+    # Normalise the key as save() would, so an unchanged key compares equal.
+    if pgp_key.strip():
+        key = inspect_public_key(pgp_key)
+        contact.pgp_key, contact.pgp_fingerprint = key.armored, key.fingerprint
+    else:
+        contact.pgp_key, contact.pgp_fingerprint = "", ""
     changes = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
-    if not created and not changes:
+    if existing is not None and not changes and old_key == contact.pgp_key:
         return contact, False
+    contact.save()
     audit.record(
         actor=actor,
         action=f"contact.{'create' if created else 'update'}",
