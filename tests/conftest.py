@@ -12,6 +12,17 @@ import pytest
 from tests.factories import World, build_world
 
 CHROMIUM = "/usr/bin/chromium"
+# Headless Debian Chromium on a machine without network: no background traffic at all.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +45,10 @@ def require_chromium() -> str:
             pytest.fail("Chromium is missing in CI: .ci/run must install Debian's chromium")
         pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it")
     return path
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's Chromium under Playwright (never a downloaded browser). Also lets the ORM
+    run in the test thread, where Playwright's sync API keeps an event loop."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)

@@ -6,7 +6,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.test import Client
+
 from certhub.accounts.models import User
+from certhub.accounts.services import create_token
 from certhub.tenancy.choices import AssetKind, OrgRole, TeamKind, TeamRole
 from certhub.tenancy.models import Asset, Membership, Organization, Sector, Team
 
@@ -43,6 +46,13 @@ def make_asset(org: Organization, kind: str, value: str) -> Asset:
     asset = Asset(organization=org, kind=kind, value=value)
     asset.save()
     return asset
+
+
+def bearer_client(user: User) -> Client:
+    """A test client that authenticates like a script: a real token from the accounts
+    service, sent as ``Authorization: Bearer``."""
+    _token, plain = create_token(actor=user, user=user, name="tests")
+    return Client(headers={"Authorization": f"Bearer {plain}"})
 
 
 def make_user(

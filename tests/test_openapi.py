@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from certhub.accounts.models import ApiToken, User
-from certhub.accounts.tokens import display_prefix, hash_token, new_token
-from tests.factories import World
+from tests.factories import World, bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +32,6 @@ def _no_mfa_enrolment(settings: Any) -> None:
     # The callers here are CERT staff without a second factor; the MFA rule for the API
     # is tested with the accounts.
     settings.CERTHUB_REQUIRE_MFA = False
-
-
-def bearer_client(user: User) -> Client:
-    token = new_token()
-    ApiToken.objects.create(
-        user=user, name="openapi", prefix=display_prefix(token), token_hash=hash_token(token)
-    )
-    return Client(headers={"Authorization": f"Bearer {token}"})
 
 
 @pytest.fixture
@@ -170,25 +160,13 @@ def test_the_docs_render_in_a_browser_under_the_csp(
 ) -> None:
     """Swagger UI builds the page with JavaScript: check that, under our strict policy,
     it renders the operations, logs no policy violation and asks no other origin."""
-    import os
 
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import require_chromium
+    from tests.conftest import launch_chromium
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    args = [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium(), args=args)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             errors: list[str] = []

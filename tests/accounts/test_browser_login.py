@@ -12,21 +12,11 @@ import pyotp
 import pytest
 
 from tests.accounts.conftest import next_code
-from tests.conftest import require_chromium
+from tests.conftest import launch_chromium
 from tests.factories import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = os.environ.get("CERTHUB_SCREENSHOTS", "/tmp")
 
 
@@ -35,8 +25,6 @@ def test_cert_analyst_enrols_and_signs_in_with_a_code(
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the ORM must still work.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     settings.CERTHUB_REQUIRE_MFA = True
     # The test server speaks plain HTTP.
     settings.SESSION_COOKIE_SECURE = False
@@ -45,7 +33,7 @@ def test_cert_analyst_enrols_and_signs_in_with_a_code(
     analyst = world.users["banking.analyst"]
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             problems: list[str] = []

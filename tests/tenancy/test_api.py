@@ -13,10 +13,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from certhub.accounts.models import ApiToken, User
-from certhub.accounts.tokens import display_prefix, hash_token, new_token
+from certhub.accounts.tokens import new_token
 from certhub.tenancy.choices import AssetKind, NotificationKind, TeamKind
 from certhub.tenancy.models import Contact
-from tests.factories import World, make_asset, make_org, make_team, make_user
+from tests.factories import World, bearer_client, make_asset, make_org, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +28,6 @@ def _no_mfa_enrolment(settings: Any) -> None:
     # These tests are about what each user may read; enforcing a second factor on CERT
     # staff is the accounts tests' story (the session would otherwise be refused).
     settings.CERTHUB_REQUIRE_MFA = False
-
-
-def bearer_client(user: User) -> Client:
-    """A client that authenticates like a script: a real token row, sent as a header."""
-    token = new_token()
-    ApiToken.objects.create(
-        user=user, name="tests", prefix=display_prefix(token), token_hash=hash_token(token)
-    )
-    return Client(headers={"Authorization": f"Bearer {token}"})
 
 
 def session_client(user: User) -> Client:

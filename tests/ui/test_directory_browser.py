@@ -4,26 +4,15 @@ organization, and gets the 404 page for another branch's organization."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
-from tests.conftest import require_chromium
+from tests.conftest import launch_chromium
 from tests.factories import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = "/tmp/directory.png"
 
 
@@ -32,8 +21,6 @@ def test_banking_analyst_browses_the_directory(
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the ORM must still work.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     settings.CERTHUB_REQUIRE_MFA = False
     # The test server speaks plain HTTP.
     settings.SESSION_COOKIE_SECURE = False
@@ -41,7 +28,7 @@ def test_banking_analyst_browses_the_directory(
     base = live_server.url
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             console_errors: list[str] = []
