@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -33,7 +33,8 @@ from certhub.accounts.forms import (
     TokenForm,
 )
 from certhub.accounts.models import User
-from certhub.core.errors import CerthubError, Invalid, NotFound
+from certhub.core.errors import CerthubError, Invalid
+from certhub.core.http import not_found_as_404
 
 # Session keys: a sign-in waiting for its second factor, and a secret being enrolled.
 PENDING_LOGIN = "certhub_pending_login"
@@ -361,12 +362,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@not_found_as_404
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     user = selectors.current_user(request)
-    try:
-        token = selectors.get_token_of(user, token_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    token = selectors.get_token_of(user, token_id)
     services.revoke_token(actor=user, token=token)
     if getattr(request, "htmx", False):
         return render(request, "accounts/_token_row.html", {"token": token})

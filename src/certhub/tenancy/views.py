@@ -6,18 +6,16 @@ render. An object the user may not see is a 404 page, like one that does not exi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
-from certhub.core.errors import NotFound
+from certhub.core.http import not_found_as_404
 from certhub.tenancy.choices import NotificationKind
 from certhub.tenancy.forms import DirectoryFilterForm
 from certhub.tenancy.models import Contact
@@ -29,19 +27,6 @@ from certhub.tenancy.selectors import (
 )
 
 ORGANIZATIONS_PER_PAGE = 25
-
-
-def _not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Turn the selectors' NotFound into Django's 404 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def group_fingerprint(fingerprint: str) -> str:
@@ -89,7 +74,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     detail = get_team_detail(request.user, slug)
     contacts = _contact_rows(detail.contacts)
@@ -101,7 +86,7 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     organization = get_organization_detail(request.user, slug)
     contacts = _contact_rows(organization.contacts.all())
