@@ -92,7 +92,10 @@ def build_world() -> World:
     telecom = make_team("telecom", TeamKind.SECTORAL, national)
     punjab = make_team("punjab", TeamKind.PROVINCIAL, government)
     sindh = make_team("sindh", TeamKind.PROVINCIAL, government)
-    w.teams = {t.slug: t for t in (national, government, cii, banking, telecom, punjab, sindh)}
+    federal = make_team("federal", TeamKind.FEDERAL, national)
+    w.teams = {
+        t.slug: t for t in (national, government, cii, banking, telecom, punjab, sindh, federal)
+    }
 
     w.orgs["national-bank"] = make_org("national-bank", banking, "banking")
     w.orgs["city-bank"] = make_org("city-bank", banking, "banking", is_cii=True, cii_grade="1")
@@ -102,6 +105,7 @@ def build_world() -> World:
     w.orgs["sindh-water"] = make_org("sindh-water", sindh, "power", province="Sindh")
     w.orgs["grid"] = make_org("grid", cii, "power", is_cii=True, cii_grade="1")
     w.orgs["national-direct"] = make_org("national-direct", national, "commercial")
+    w.orgs["federal-agency"] = make_org("federal-agency", federal, "government")
 
     make_asset(w.orgs["national-bank"], AssetKind.CIDR, "192.0.2.0/24")
     make_asset(w.orgs["national-bank"], AssetKind.DOMAIN, "nationalbank.example")

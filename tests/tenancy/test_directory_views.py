@@ -102,7 +102,7 @@ def test_national_analyst_sees_the_whole_tree_nested(world: World) -> None:
     tree = signed_in(world, "national.analyst").get(DIRECTORY).context["team_tree"]
     (national,) = tree
     below = {child.team.slug: child for child in national.children}
-    assert set(below) == {"government", "cii", "banking", "telecom"}
+    assert set(below) == {"government", "cii", "banking", "telecom", "federal"}
     assert {c.team.slug for c in below["government"].children} == {"punjab", "sindh"}
 
 

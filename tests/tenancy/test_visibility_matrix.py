@@ -22,7 +22,7 @@ from tests.factories import World
 
 pytestmark = pytest.mark.django_db
 
-ALL_TEAMS = {"national", "government", "cii", "banking", "telecom", "punjab", "sindh"}
+ALL_TEAMS = {"national", "government", "cii", "banking", "telecom", "punjab", "sindh", "federal"}
 ALL_ORGS = {
     "national-bank",
     "city-bank",
@@ -32,6 +32,7 @@ ALL_ORGS = {
     "sindh-water",
     "grid",
     "national-direct",
+    "federal-agency",
 }
 
 # team slug -> (teams its members see, organizations its members see)
@@ -49,6 +50,7 @@ TEAM_EXPECTATIONS: dict[str, tuple[set[str], set[str]]] = {
     "banking": ({"national", "banking"}, {"national-bank", "city-bank"}),
     "telecom": ({"national", "telecom"}, {"telco"}),
     "cii": ({"national", "cii"}, {"grid"}),
+    "federal": ({"national", "federal"}, {"federal-agency"}),
 }
 
 # organization slug -> teams its members see (its responsible team and the line above)
@@ -61,6 +63,7 @@ ORG_TEAM_EXPECTATIONS: dict[str, set[str]] = {
     "sindh-water": {"national", "government", "sindh"},
     "grid": {"national", "cii"},
     "national-direct": {"national"},
+    "federal-agency": {"national", "federal"},
 }
 
 TEAM_CASES = [(team, role) for team in TEAM_EXPECTATIONS for role in TeamRole.values]
