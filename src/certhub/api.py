@@ -60,6 +60,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 # Routers are added at the bottom, once the api object exists.
+from certhub.advisories.api import router as advisories_router  # noqa: E402
+from certhub.feeds.api import router as feeds_router  # noqa: E402
+from certhub.incidents.api import router as incidents_router  # noqa: E402
+from certhub.notify.api import router as notify_router  # noqa: E402
 from certhub.tenancy.api import router as tenancy_router  # noqa: E402
 
 api.add_router("/", tenancy_router)
+api.add_router("/", notify_router)
+api.add_router("/", incidents_router)
+api.add_router("/", feeds_router)
+api.add_router("/", advisories_router)

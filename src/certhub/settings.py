@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "certhub.audit",
     "certhub.accounts",
     "certhub.tenancy",
+    "certhub.notify",
+    "certhub.incidents",
+    "certhub.feeds",
+    "certhub.advisories",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,5 @@
+"""API of advisories."""
+
+from ninja import Router
+
+router = Router(tags=["advisories"])

@@ -1,0 +1,5 @@
+"""API of feeds."""
+
+from ninja import Router
+
+router = Router(tags=["feeds"])

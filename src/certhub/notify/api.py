@@ -1,0 +1,5 @@
+"""API of notify."""
+
+from ninja import Router
+
+router = Router(tags=["notify"])
