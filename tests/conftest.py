@@ -52,3 +52,6 @@ def launch_chromium(playwright: Any) -> Any:
     run in the test thread, where Playwright's sync API keeps an event loop."""
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     return playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+
+
+from tests.smtp import smtp_server  # noqa: E402,F401 - a fixture for every test folder
