@@ -5,6 +5,7 @@ external asset."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -182,3 +183,15 @@ def test_the_docs_render_in_a_browser_under_the_csp(
             browser.close()
     assert [e for e in errors if "Content Security Policy" in e] == []
     assert [url for url in requested if not url.startswith(live_server.url)] == []
+
+
+def test_the_document_has_no_duplicate_keys(client: Client) -> None:
+    """Swagger UI reads the document with a YAML parser, which refuses a key given twice
+    (Python's json module would silently keep the last one)."""
+
+    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _value in pairs]
+        assert len(keys) == len(set(keys)), f"duplicate keys: {keys}"
+        return dict(pairs)
+
+    json.loads(client.get(OPENAPI_URL).content, object_pairs_hook=refuse_duplicates)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -11,7 +13,44 @@ from ninja.security import SessionAuth
 from certhub.accounts.auth import BearerTokenAuth
 from certhub.core.errors import CerthubError
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"detail": {"title": "Detail", "type": "string"}},
+    "required": ["detail"],
+}
+
+
+class CerthubAPI(NinjaAPI):
+    """The API, whose OpenAPI document states in one place the errors every operation can
+    answer: 401 for a secured operation, 422 for one that takes parameters or a body
+    (ninja validates them before the handler runs)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {
+            "description": "Error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                # ninja keys responses by int; a str key of the same code would make the
+                # JSON carry the key twice (which YAML-based readers refuse).
+                documented = {str(code) for code in responses}
+                if operation.get("security") and "401" not in documented:
+                    responses[401] = error
+                if (operation.get("parameters") or operation.get("requestBody")) and (
+                    "422" not in documented
+                ):
+                    responses[422] = error
+        return schema
+
+
+api = CerthubAPI(
     title="certhub API",
     version="1",
     description=_(
