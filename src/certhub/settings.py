@@ -24,6 +24,13 @@ CERTHUB_REFERENCE_PREFIX = ENV.get("CERTHUB_REFERENCE_PREFIX", "CERT").strip() o
 # CERT staff must enrol a second factor before doing anything else.
 CERTHUB_REQUIRE_MFA = config.env_bool(ENV, "CERTHUB_REQUIRE_MFA", not DEMO)
 CERTHUB_SITE_NAME = ENV.get("CERTHUB_SITE_NAME", "certhub")
+# Where this installation is reachable, and who publishes its CSAF advisories.
+CERTHUB_BASE_URL = ENV.get("CERTHUB_BASE_URL", "https://cert.example").rstrip("/")
+CERTHUB_CSAF_BASE_URL = CERTHUB_BASE_URL
+CERTHUB_CSAF_PUBLISHER_NAME = ENV.get("CERTHUB_CSAF_PUBLISHER_NAME", "National CERT")
+CERTHUB_CSAF_PUBLISHER_NAMESPACE = ENV.get("CERTHUB_CSAF_PUBLISHER_NAMESPACE", CERTHUB_BASE_URL)
+# Publishing an advisory takes a reviewer other than its author.
+CERTHUB_ADVISORY_TWO_PERSON = config.env_bool(ENV, "CERTHUB_ADVISORY_TWO_PERSON", True)
 # Login throttling: failures allowed per username and per client address in the window.
 CERTHUB_LOGIN_FAILURES_PER_USER = 5
 CERTHUB_LOGIN_FAILURES_PER_IP = 30

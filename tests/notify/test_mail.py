@@ -123,7 +123,6 @@ def test_a_failed_delivery_is_kept_and_retried(smtp_server, settings) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_signed_message_verifies_with_gpg(smtp_server, tmp_path: Path, settings) -> None:
     settings.DATA_DIR = tmp_path / "data"
-    openpgp._load.cache_clear()
     with transaction.atomic():
         services.queue_mail(
             to=["soc@bank.example"],
@@ -143,7 +142,7 @@ def test_a_signed_message_verifies_with_gpg(smtp_server, tmp_path: Path, setting
     signature = parts[2].split(b"\r\n\r\n", 1)[1].strip()
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
-    (tmp_path / "key.asc").write_text(openpgp.public_key_armored())
+    (tmp_path / "key.asc").write_text(openpgp.public_key().armored)
     (tmp_path / "entity").write_bytes(signed_entity)
     (tmp_path / "entity.asc").write_bytes(signature + b"\n")
     env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}

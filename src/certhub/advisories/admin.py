@@ -1,0 +1,40 @@
+"""Admin: advisories are read here; they are written through the API and the services
+(the lifecycle, the two-person rule and the audit log live there). Revisions are history:
+read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from certhub.advisories.models import Advisory, AdvisoryRevision
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Advisory)
+class AdvisoryAdmin(ReadOnlyAdmin):
+    list_display = ["tracking_id", "title", "team", "status", "tlp", "severity", "updated_at"]
+    list_filter = ["status", "tlp", "severity"]
+    search_fields = ["tracking_id", "title"]
+    list_select_related = ["team"]
+
+
+@admin.register(AdvisoryRevision)
+class AdvisoryRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["advisory", "number", "published_at", "published_by_name", "tlp", "withdrawn"]
+    list_filter = ["tlp", "withdrawn"]
+    search_fields = ["advisory__tracking_id"]
+    list_select_related = ["advisory"]
+    exclude = ["csaf_document", "csaf_signature"]
