@@ -125,3 +125,11 @@ def build_world() -> World:
     w.users["admin"] = make_user("admin", is_superuser=True, is_staff=True)
     w.users["nobody"] = make_user("nobody")
     return w
+
+
+def make_incident(reporter: User, title: str = "Suspicious logins", **fields: Any) -> Any:
+    """An incident reported through the incidents service by ``reporter`` (an
+    organization member, or CERT staff recording one)."""
+    from certhub.incidents.services import report_incident
+
+    return report_incident(actor=reporter, title=title, **fields)

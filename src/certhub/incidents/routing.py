@@ -1,0 +1,95 @@
+"""Where an incident goes: the intake team, the reporting line, and the automatic
+escalation rules (``data/escalation.json``). Pure decisions on the team tree; the
+services carry them out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+
+from certhub.incidents.catalog import escalation_rules
+from certhub.incidents.conf import setting
+from certhub.tenancy.models import Organization, Team
+
+
+def national_intake() -> Team:
+    """The team receiving reports without an organization (public reports): the one
+    named by CERTHUB_NATIONAL_INTAKE_TEAM, else the root of the tree."""
+    slug = setting("CERTHUB_NATIONAL_INTAKE_TEAM")
+    team = (
+        Team.objects.filter(slug=slug).first()
+        if slug
+        else Team.objects.filter(parent__isnull=True).order_by("id").first()
+    )
+    if team is None:
+        raise ImproperlyConfigured("there is no national intake team (no root team)")
+    return team
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def common_ancestor_id(paths: Iterable[str]) -> int | None:
+    """The lowest team whose subtree holds every team at ``paths``."""
+    chains = [_path_ids(path) for path in paths]
+    if not chains:
+        return None
+    common: int | None = None
+    for ids in zip(*chains, strict=False):
+        if len(set(ids)) != 1:
+            break
+        common = ids[0]
+    return common
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule: str  # the rule's name, e.g. "priority_at_least"
+    key: str  # what is remembered so that it fires once, e.g. "priority_at_least:3"
+    target: Team | None  # None when the incident already sits at or above the target
+
+
+def _target(kind: str, handling: Team, org_team_paths: list[str]) -> Team | None:
+    if kind == "root":
+        ids = _path_ids(handling.path)
+        return Team.objects.filter(pk=ids[0]).first() if ids else None
+    if kind == "parent":
+        return handling.parent
+    ancestor = common_ancestor_id([handling.path, *org_team_paths])
+    return Team.objects.filter(pk=ancestor).first() if ancestor else None
+
+
+def rules_applying(
+    *,
+    handling: Team,
+    priority: int,
+    orgs: list[Organization],
+    already_fired: Iterable[str],
+) -> list[RuleHit]:
+    """The rules that apply now and have not fired yet on this incident. A rule that
+    applies while the incident already sits high enough still counts as fired, so a
+    coordinator's later delegation down is not undone by the same rule."""
+    fired = set(already_fired)
+    sectors = {org.sector_id for org in orgs}
+    hits: list[RuleHit] = []
+    for rule in escalation_rules():
+        name = rule["rule"]
+        key = f"{name}:{rule['priority']}" if name == "priority_at_least" else name
+        if key in fired:
+            continue
+        if name == "cii_affected":
+            applies = any(org.is_cii for org in orgs)
+        elif name == "priority_at_least":
+            applies = priority >= int(rule["priority"])
+        else:  # multiple_sectors
+            applies = len(sectors) > 1
+        if not applies:
+            continue
+        target = _target(rule["escalate_to"], handling, [org.responsible_team.path for org in orgs])
+        # Only upwards: a rule never moves an incident sideways or down.
+        moves = target is not None and target.pk != handling.pk and target.is_ancestor_of(handling)
+        hits.append(RuleHit(rule=name, key=key, target=target if moves else None))
+    return hits
