@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("certhub.accounts.urls")),
     path("directory/", include("certhub.tenancy.urls")),
     path("incidents/", include("certhub.incidents.urls")),
+    path("report/", include("certhub.incidents.public_urls")),
     path("feeds/", include("certhub.feeds.urls")),
     path("advisories/", include("certhub.advisories.urls")),
     path(".well-known/csaf/", include("certhub.advisories.provider_urls")),

@@ -133,6 +133,33 @@ def severity_model() -> SeverityModel:
     return _severity(setting("CERTHUB_INCIDENT_DATA_DIR"))
 
 
+@dataclass(frozen=True)
+class SeverityQuestion:
+    """One factor of the severity form as people read it: its name and its answers'
+    names (the values stay in ``SeverityModel``)."""
+
+    slug: str
+    name: str
+    answers: tuple[tuple[str, str], ...]  # (answer slug, answer name), in file order
+
+
+@cache
+def _severity_questions(path_key: str) -> tuple[SeverityQuestion, ...]:
+    return tuple(
+        SeverityQuestion(
+            factor["slug"],
+            factor.get("name", factor["slug"]),
+            tuple((a["slug"], a.get("name", a["slug"])) for a in factor["answers"]),
+        )
+        for factor in _read("severity.json")["factors"]
+    )
+
+
+def severity_questions() -> tuple[SeverityQuestion, ...]:
+    """The severity form's questions, in file order (the web form is built from them)."""
+    return _severity_questions(setting("CERTHUB_INCIDENT_DATA_DIR"))
+
+
 # --- Deadlines -------------------------------------------------------------------------
 
 

@@ -413,3 +413,24 @@ class PublicSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ip_address} at {self.submitted_at}"
+
+
+class SavedView(models.Model):
+    """A queue filter an analyst keeps under a name ("Overdue banking", "My High+"): the
+    query string of the incident queue, replayed as a link. Personal to its user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_incident_views"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="incidents_saved_view_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"

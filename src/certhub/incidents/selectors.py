@@ -27,6 +27,7 @@ from certhub.core.pagination import Page, decode_cursor, encode_cursor
 from certhub.incidents.choices import NoteVisibility
 from certhub.incidents.models import (
     Attachment,
+    CustodyEntry,
     Deadline,
     Incident,
     Note,
@@ -34,10 +35,13 @@ from certhub.incidents.models import (
     Participation,
     PublicSubmission,
     Recipient,
+    SavedView,
     Task,
     TimelineEntry,
 )
 from certhub.tenancy.choices import TeamRole
+from certhub.tenancy.models import Membership, Team
+from certhub.tenancy.selectors import teams_visible_to
 from certhub.tenancy.tlp import TLP, Audience, tlp_allows
 from certhub.tenancy.visibility import TEAM_COORDINATE_ROLES, TEAM_WRITE_ROLES, scope_for
 
@@ -388,3 +392,91 @@ def public_report_status(tracking_code: str) -> Incident:
 
 def public_submissions_since(ip_address: str | None, since: dt.datetime) -> int:
     return PublicSubmission.objects.filter(ip_address=ip_address, submitted_at__gte=since).count()
+
+
+# --- The work UI: choices offered on an incident and in the queue -----------------------
+
+
+def is_overdue(incident: Incident, now: dt.datetime | None = None) -> bool:
+    """Whether a deadline of the incident is past due, not met and not paused (reads the
+    prefetched deadlines of ``with_details``)."""
+    now = now or timezone.now()
+    return any(
+        d.met_at is None and d.paused_at is None and d.due_at < now
+        for d in incident.deadlines.all()
+    )
+
+
+def get_task(incident: Incident, access: Access, task_id: int) -> Task:
+    for task in tasks_for(incident, access):
+        if task.pk == task_id:
+            return task
+    raise NotFound(_("This incident has no such task."))
+
+
+def custody_for(attachments: list[Attachment]) -> dict[int, list[CustodyEntry]]:
+    """Attachment id -> its chain of custody, oldest first (attachments the caller may see,
+    from ``attachments_for``)."""
+    chains: dict[int, list[CustodyEntry]] = {a.pk: [] for a in attachments}
+    for entry in CustodyEntry.objects.filter(attachment_id__in=list(chains)).order_by("id"):
+        chains[entry.attachment_id].append(entry)
+    return chains
+
+
+def staff_of(incident: Incident) -> list[Any]:
+    """Users who may be assigned the incident or its tasks: active analysts and
+    coordinators of the handling team and of the participating teams."""
+    team_ids = {incident.handling_team_id, *(p.team_id for p in incident.participations.all())}
+    memberships = (
+        Membership.objects.filter(
+            team_id__in=sorted(team_ids), role__in=TEAM_WRITE_ROLES, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return list({m.user_id: m.user for m in memberships}.values())
+
+
+def colleagues_of(user: Any) -> list[Any]:
+    """Active analysts and coordinators of the user's own teams: whom a queue is filtered
+    by and bulk-assigned to."""
+    scope = scope_for(user)
+    if not scope.team_ids:
+        return []
+    memberships = (
+        Membership.objects.filter(
+            team_id__in=sorted(scope.team_ids), role__in=TEAM_WRITE_ROLES, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return list({m.user_id: m.user for m in memberships}.values())
+
+
+def escalation_targets(incident: Incident) -> list[Team]:
+    """The teams above the handling team, nearest first (where an escalation may go)."""
+    ancestors = Team.objects.filter(pk__in=incident.handling_team.ancestor_ids)
+    return sorted(ancestors, key=lambda team: -team.depth)
+
+
+def delegation_targets(user: Any, incident: Incident) -> list[Team]:
+    """Teams below the handling team the user may see (where a delegation may go)."""
+    handling = incident.handling_team
+    return list(
+        teams_visible_to(user)
+        .filter(path__startswith=handling.path)
+        .exclude(pk=handling.pk)
+        .order_by("path")
+    )
+
+
+def participant_candidates(user: Any, incident: Incident) -> list[Team]:
+    """Teams the user may see that neither handle nor already take part in the incident."""
+    taken = {incident.handling_team_id, *(p.team_id for p in incident.participations.all())}
+    return [t for t in teams_visible_to(user).order_by("path") if t.pk not in taken]
+
+
+def saved_views_for(user: Any) -> list[SavedView]:
+    if not getattr(user, "pk", None):
+        return []
+    return list(SavedView.objects.filter(user_id=user.pk))

@@ -61,6 +61,7 @@ from certhub.incidents.models import (
     PublicSubmission,
     Recipient,
     ReferenceCounter,
+    SavedView,
     Task,
     TimelineEntry,
 )
@@ -68,6 +69,7 @@ from certhub.incidents.observables import Indicator, extract, normalise
 from certhub.incidents.selectors import (
     access_for,
     breaches_to_notify,
+    get_incident,
     hash_tracking_code,
     incidents_visible_to,
     public_submissions_since,
@@ -929,6 +931,32 @@ def add_task(
 
 
 @transaction.atomic
+def complete_task(*, actor: Any, incident: Incident, task_id: int) -> Task:
+    """Mark a task of the incident done. Analysts and coordinators of the handling side
+    or of a participating team; a task is completed once."""
+    access = access_for(actor, incident)
+    _require(access.full_content and access.can_contribute)
+    incident = _locked(incident)
+    task = Task.objects.filter(incident=incident, pk=task_id).first()
+    if task is None:
+        raise NotFound(_("This incident has no such task."))
+    if task.done_at is not None:
+        raise Conflict(_("This task is already done."))
+    task.done_at = timezone.now()
+    task.save(update_fields=["done_at"])
+    _log(
+        incident,
+        actor,
+        "task_completed",
+        changes={"task": task.pk, "done_at": [None, task.done_at]},
+        summary=task.title,
+        internal=True,
+        obj=task,
+    )
+    return task
+
+
+@transaction.atomic
 def add_observables(
     *,
     actor: Any,
@@ -1165,3 +1193,148 @@ def _notify_breach(deadline_id: int, now: dt.datetime) -> int:
         reporter_side=deadline.kind in REPORTING_DEADLINES,
     )
     return 1
+
+
+# --- The work queue: bulk changes and saved views --------------------------------------
+
+BULK_LIMIT = 200
+BULK_CHANGES = frozenset({"status", "assignee"})
+
+
+@transaction.atomic
+def bulk_update_incidents(
+    *, actor: Any, references: Sequence[str], changes: Mapping[str, Any]
+) -> list[Incident]:
+    """The same status change or assignment on several incidents at once, each through
+    ``update_incident`` (so each is checked, audited and on its own timeline). All or
+    nothing: when one incident refuses, none changes, and the error names it."""
+    if not set(changes) or set(changes) - BULK_CHANGES:
+        raise Invalid(_("A bulk change sets the status or the assignee."))
+    wanted = list(dict.fromkeys(str(r).strip().upper() for r in references if str(r).strip()))
+    if not wanted:
+        raise Invalid(_("Select at least one incident."))
+    if len(wanted) > BULK_LIMIT:
+        raise Invalid(_("Select at most %(n)d incidents at once.") % {"n": BULK_LIMIT})
+    changed = []
+    for reference in wanted:
+        try:
+            incident = get_incident(actor, reference)
+            changed.append(update_incident(actor=actor, incident=incident, changes=changes))
+        except (Invalid, Forbidden, Conflict, NotFound) as exc:
+            raise type(exc)(f"{reference}: {exc.message}", status=exc.status) from exc
+    return changed
+
+
+MAX_SAVED_VIEWS = 50
+
+
+@transaction.atomic
+def save_view(*, actor: Any, name: str, query: str) -> SavedView:
+    """Keep the queue's current filters under a name; the same name again replaces its
+    filters."""
+    if not getattr(actor, "pk", None):
+        raise Forbidden(_("Sign in to save views."))
+    name = _text(name, _("Name"), required=True, limit=100)
+    query = _text(query, _("Filters"), limit=2000).lstrip("?")
+    view = SavedView.objects.select_for_update().filter(user=actor, name=name).first()
+    if view is None:
+        if SavedView.objects.filter(user=actor).count() >= MAX_SAVED_VIEWS:
+            raise Conflict(
+                _("You have %(n)d saved views already; delete one first.") % {"n": MAX_SAVED_VIEWS}
+            )
+        view = SavedView.objects.create(user=actor, name=name, query=query)
+        before = None
+    else:
+        before = view.query
+        view.query = query
+        view.save(update_fields=["query"])
+    audit.record(
+        actor=actor, action="incident.view_saved", obj=view, changes={"query": [before, query]}
+    )
+    return view
+
+
+@transaction.atomic
+def delete_saved_view(*, actor: Any, view_id: int) -> None:
+    """Delete one of the actor's own saved views (anyone else's answers not found)."""
+    user_id = getattr(actor, "pk", None)
+    view = SavedView.objects.filter(user_id=user_id, pk=view_id).first() if user_id else None
+    if view is None:
+        raise NotFound(_("No such saved view."))
+    audit.record(
+        actor=actor, action="incident.view_deleted", obj=view, changes={"name": [view.name, None]}
+    )
+    view.delete()
+
+
+# --- Incidents opened by the platform itself -------------------------------------------
+
+
+@transaction.atomic
+def open_automatic_incident(
+    *,
+    title: str,
+    description: str,
+    organization: Organization,
+    category: str = "",
+    type: str = "",
+    tlp: str = TLP.AMBER,
+    pap: str = PAP.AMBER,
+    observables: Sequence[tuple[str, str]] = (),
+    attachments: Sequence[UploadedFile] = (),
+) -> Incident:
+    """An incident certhub opens without a person (actor None, e.g. a feed rule): for
+    ``organization`` (affected), handled by its responsible team, with typed observables
+    and attachments. Deadlines, notifications and escalation rules apply as for any
+    report. Callers check their own conditions; this checks no permission."""
+    title = _text(title, _("Title"), required=True, limit=MAX_TITLE)
+    description = _text(description, _("Description"))
+    if classification(category, type) is None:
+        category, type = "", ""
+    now = timezone.now()
+    team = organization.responsible_team
+    incident = Incident(
+        reference=next_reference(now),
+        title=title,
+        description=description,
+        channel=Channel.STAFF,
+        category=category,
+        type=type,
+        tlp=_tlp(tlp),
+        pap=_pap(pap),
+        handling_team=team,
+        detected_at=now,
+        reported_at=now,
+    )
+    incident.priority = _severity_for(incident, [organization]).priority
+    incident.reporting_profile = deadline_rules.profile_for([organization])
+    incident.save()
+    incident.affected_orgs.set([organization])
+    _name_recipient(incident, team=team)
+    deadline_rules.create_deadlines(incident, now)
+    _log(
+        incident,
+        None,
+        "reported",
+        changes={
+            "reference": incident.reference,
+            "handling_team": team.slug,
+            "priority": incident.priority,
+            "tlp": incident.tlp,
+        },
+        summary=title,
+    )
+    indicators = [normalise(kind, value) for kind, value in observables]
+    if indicators:
+        added = _add_observables(incident, None, indicators, tlp=incident.tlp, internal=False)
+        _log(
+            incident,
+            None,
+            "observables_added",
+            changes={"observables": [f"{o.kind}:{o.value}" for o in added]},
+        )
+    for upload in attachments:
+        _store_attachment(incident, None, upload, tlp=incident.tlp, ip_address=None)
+    notify.reported(incident)
+    _apply_escalation_rules(incident, None)
+    return incident
