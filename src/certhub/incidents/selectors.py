@@ -247,12 +247,12 @@ def incidents_matching(
             Q(reference__icontains=text)
             | Q(title__icontains=text)
             | Q(description__icontains=text)
+            # One pass over the matching observables (an index scan on PostgreSQL's
+            # trigram index), not a correlated lookup per incident.
             | Q(
-                Exists(
-                    observables_visible_in(user).filter(
-                        incident_id=OuterRef("pk"), value__icontains=text
-                    )
-                )
+                pk__in=observables_visible_in(user)
+                .filter(value__icontains=text)
+                .values("incident_id")
             )
         )
     return incidents
