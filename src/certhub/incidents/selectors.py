@@ -243,17 +243,17 @@ def incidents_matching(
         incidents = incidents.filter(late if overdue else ~late)
     text = q.strip()
     if text:
+        # Each side is found on its own (through the trigram indexes on PostgreSQL) and
+        # the incidents are then picked by id: an OR across columns and tables would make
+        # the database scan every visible incident instead.
+        by_text = Incident.objects.filter(
+            Q(reference__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text)
+        ).values("pk")
+        by_observable = (
+            observables_visible_in(user).filter(value__icontains=text).values("incident_id")
+        )
         incidents = incidents.filter(_named_or_not_red(user)).filter(
-            Q(reference__icontains=text)
-            | Q(title__icontains=text)
-            | Q(description__icontains=text)
-            # One pass over the matching observables (an index scan on PostgreSQL's
-            # trigram index), not a correlated lookup per incident.
-            | Q(
-                pk__in=observables_visible_in(user)
-                .filter(value__icontains=text)
-                .values("incident_id")
-            )
+            Q(pk__in=by_text) | Q(pk__in=by_observable)
         )
     return incidents
 
