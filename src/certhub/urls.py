@@ -15,6 +15,7 @@ urlpatterns = [
     path("feeds/", include("certhub.feeds.urls")),
     path("advisories/", include("certhub.advisories.urls")),
     path(".well-known/csaf/", include("certhub.advisories.provider_urls")),
+    path("security-advisories/", include("certhub.advisories.portal_urls")),
     path("notifications/", include("certhub.notify.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -90,3 +90,40 @@ def _own_data_dir(settings: Any, tmp_path: Path) -> None:
     settings.CERTHUB_CSAF_PUBLISHER_NAME = "Example National CERT"
     settings.CERTHUB_CSAF_PUBLISHER_NAMESPACE = "https://cert.example"
     settings.CERTHUB_REQUIRE_MFA = False
+
+
+def add_contacts(world: World) -> None:
+    """Every organization and CERT of the world gets a security mailbox that receives
+    advisories, and every organization a NOC mailbox that receives incidents only."""
+    from certhub.tenancy.models import Contact
+
+    for slug, org in world.orgs.items():
+        Contact.objects.create(
+            organization=org, name="SOC", email=f"soc@{slug}.example", notifications=["advisories"]
+        )
+        Contact.objects.create(
+            organization=org, name="NOC", email=f"noc@{slug}.example", notifications=["incidents"]
+        )
+    for slug, team in world.teams.items():
+        Contact.objects.create(
+            team=team, name="Duty desk", email=f"cert@{slug}.example", notifications=["advisories"]
+        )
+
+
+def distribute(advisory: Advisory) -> int:
+    """What the worker does after a publication: deliver the latest revision."""
+    advisory.refresh_from_db()
+    assert advisory.latest_revision is not None
+    return services.distribute_revision(
+        advisory_id=advisory.pk, revision_number=advisory.latest_revision.number
+    )
+
+
+def for_banks(**overrides: Any) -> dict[str, Any]:
+    """An AMBER advisory for the banking sector."""
+    return {
+        "tlp": "AMBER",
+        "audience_kind": "sectors",
+        "audience_sectors": ["banking"],
+        **overrides,
+    }

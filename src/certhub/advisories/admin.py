@@ -9,7 +9,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from certhub.advisories.models import Advisory, AdvisoryRevision
+from certhub.advisories.models import (
+    Acknowledgement,
+    Advisory,
+    AdvisoryDelivery,
+    AdvisoryRevision,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,3 +43,19 @@ class AdvisoryRevisionAdmin(ReadOnlyAdmin):
     search_fields = ["advisory__tracking_id"]
     list_select_related = ["advisory"]
     exclude = ["csaf_document", "csaf_signature"]
+
+
+@admin.register(AdvisoryDelivery)
+class AdvisoryDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["advisory", "organization", "revision_number", "delivered_at", "read_at",
+                    "reminded_at"]  # fmt: skip
+    search_fields = ["advisory__tracking_id", "organization__name"]
+    list_select_related = ["advisory", "organization"]
+
+
+@admin.register(Acknowledgement)
+class AcknowledgementAdmin(ReadOnlyAdmin):
+    list_display = ["advisory", "organization", "state", "by_name", "at"]
+    list_filter = ["state"]
+    search_fields = ["advisory__tracking_id", "organization__name"]
+    list_select_related = ["advisory", "organization"]

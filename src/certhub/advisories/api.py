@@ -109,6 +109,13 @@ class AdvisoryFields(Schema):
     audience_organizations: list[str] | None = Field(None, description="Organization slugs.")
     red_recipient_users: list[str] | None = Field(None, description="Usernames (TLP:RED).")
     red_recipient_teams: list[str] | None = Field(None, description="Team slugs (TLP:RED).")
+    ack_within_hours: int | None = Field(
+        None,
+        ge=1,
+        le=24 * 365,
+        description="Hours audience organizations have to acknowledge it (default: 48 for "
+        "critical, none otherwise).",
+    )
 
 
 class AdvisoryCreate(AdvisoryFields):
@@ -344,3 +351,118 @@ def withdraw_advisory(
         actor=user, advisory=selectors.get_advisory(user, tracking_id), reason=payload.reason
     )
     return _detail(user, advisory)
+
+
+# --- Acknowledgements -----------------------------------------------------------------------
+
+
+class AcknowledgementIn(Schema):
+    state: str = Field(..., max_length=20, description="received, applied, not_affected, need_help")
+    comment: str = Field("", max_length=4000, description="Required with need_help.")
+    organization: str | None = Field(
+        None,
+        max_length=100,
+        pattern=SLUG_PATTERN,
+        description="The organization answering (slug); needed only for members of several.",
+    )
+
+
+class AcknowledgementOut(Schema):
+    organization: str
+    state: str
+    comment: str
+    revision: int
+    by: str
+    at: dt.datetime
+
+
+class OrganizationAckOut(Schema):
+    organization: str
+    name: str
+    sector: str
+    is_cii: bool
+    delivered_at: dt.datetime
+    read_at: dt.datetime | None
+    reminded_at: dt.datetime | None
+    acknowledgement: AcknowledgementOut | None
+
+
+class SectorAckOut(Schema):
+    sector: str
+    total: int
+    acknowledged: int
+
+
+class AcknowledgementsOut(Schema):
+    tracking_id: str
+    total: int
+    acknowledged: int
+    deadline_hours: int | None
+    sectors: list[SectorAckOut]
+    organizations: list[OrganizationAckOut]
+
+
+def _ack(ack: Any) -> dict[str, Any]:
+    return {
+        "organization": ack.organization.slug,
+        "state": ack.state,
+        "comment": ack.comment,
+        "revision": ack.revision_number,
+        "by": ack.by_name,
+        "at": ack.at,
+    }
+
+
+@router.post(
+    "/advisories/{tracking_id}/acknowledgements",
+    response={201: AcknowledgementOut, **WRITE_ERRORS},
+    summary="Acknowledge an advisory for your organization (members of audience organizations)",
+)
+def acknowledge_advisory(
+    request: HttpRequest,
+    payload: AcknowledgementIn,
+    tracking_id: str = Path(..., pattern=TRACKING_PATTERN),
+) -> Status:
+    user = current_user(request)
+    ack = services.acknowledge_advisory(
+        actor=user,
+        advisory=selectors.get_advisory(user, tracking_id),
+        state=payload.state,
+        comment=payload.comment,
+        organization=payload.organization or "",
+    )
+    return Status(201, _ack(ack))
+
+
+@router.get(
+    "/advisories/{tracking_id}/acknowledgements",
+    response={200: AcknowledgementsOut, **NOT_FOUND},
+    summary="Who acknowledged an advisory, per organization and sector (the authoring CERTs)",
+)
+def advisory_acknowledgements(
+    request: HttpRequest, tracking_id: str = Path(..., pattern=TRACKING_PATTERN)
+) -> dict[str, Any]:
+    overview = selectors.acknowledgement_overview(current_user(request), tracking_id)
+    return {
+        "tracking_id": overview.advisory.tracking_id,
+        "total": overview.total,
+        "acknowledged": overview.acknowledged,
+        "deadline_hours": overview.deadline_hours,
+        "sectors": [
+            {"sector": r.sector.slug, "total": r.total, "acknowledged": r.acknowledged}
+            for r in overview.sectors
+        ],
+        "organizations": [
+            {
+                "organization": row.organization.slug,
+                "name": row.organization.name,
+                "sector": row.organization.sector.slug,
+                "is_cii": row.organization.is_cii,
+                "delivered_at": row.delivery.delivered_at,
+                "read_at": row.delivery.read_at,
+                "reminded_at": row.delivery.reminded_at,
+                "acknowledgement": _ack(row.acknowledgement) if row.acknowledgement else None,
+            }
+            for row in overview.rows
+        ],
+    }

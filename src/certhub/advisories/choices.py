@@ -61,3 +61,22 @@ class AudienceKind(models.TextChoices):
     TIERS = "tiers", _("CERTs of selected kinds and their constituents")
     CII = "cii", _("CII operators only")
     ORGANIZATIONS = "organizations", _("Named organizations")
+
+
+# How long audience organizations have to acknowledge an advisory of this severity when the
+# advisory names no deadline of its own (None: no acknowledgement deadline, no reminders).
+DEFAULT_ACK_HOURS: dict[str, int | None] = {
+    Severity.CRITICAL: 48,
+    Severity.HIGH: None,
+    Severity.MEDIUM: None,
+    Severity.LOW: None,
+}
+
+
+class AckState(models.TextChoices):
+    """What an organization answers to an advisory it received."""
+
+    RECEIVED = "received", _("Received")
+    APPLIED = "applied", _("Applied the remediation")
+    NOT_AFFECTED = "not_affected", _("Not affected")
+    NEED_HELP = "need_help", _("Need help")

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from certhub.advisories.choices import (
+    DEFAULT_ACK_HOURS,
+    AckState,
     AdvisoryStatus,
     AudienceKind,
     Exploitation,
@@ -127,6 +129,15 @@ class Advisory(TimeStampedModel):
         related_name="+",
     )
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    ack_within_hours = models.PositiveIntegerField(
+        _("acknowledge within (hours)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long audience organizations have to acknowledge it before they are "
+            "reminded (once). Empty: 48 hours for a critical advisory, none otherwise."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -143,6 +154,13 @@ class Advisory(TimeStampedModel):
     @property
     def is_published(self) -> bool:
         return self.latest_revision_id is not None
+
+    @property
+    def ack_hours(self) -> int | None:
+        """The acknowledgement deadline in hours after delivery (None: no deadline)."""
+        if self.ack_within_hours:
+            return int(self.ack_within_hours)
+        return DEFAULT_ACK_HOURS.get(self.severity)
 
 
 class AffectedProduct(models.Model):
@@ -274,3 +292,76 @@ class AdvisoryRevision(models.Model):
     @property
     def csaf_bytes(self) -> bytes:
         return self.csaf_document.encode("utf-8")
+
+
+class AdvisoryDelivery(models.Model):
+    """An advisory in an organization's certhub inbox: addressed to it by a published
+    revision's audience, when it arrived, which revision it last received, whether a
+    member has read it since, and whether it was reminded to acknowledge."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="deliveries")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="advisory_deliveries"
+    )
+    revision_number = models.PositiveIntegerField(_("revision delivered"))
+    delivered_at = models.DateTimeField(_("first delivered"))
+    updated_at = models.DateTimeField(_("last delivered"))
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("read by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("advisory delivery")
+        verbose_name_plural = _("advisory deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["advisory", "organization"], name="advisories_delivery_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.advisory_id} -> {self.organization_id} (revision {self.revision_number})"
+
+
+class Acknowledgement(models.Model):
+    """An organization's answer to an advisory it received: received, applied, not
+    affected, or needs help (with a comment). Every answer is kept; the latest one is the
+    organization's current state, which the coordinating CERT follows."""
+
+    advisory = models.ForeignKey(
+        Advisory, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="advisory_acknowledgements"
+    )
+    state = models.CharField(_("state"), max_length=20, choices=AckState.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    revision_number = models.PositiveIntegerField(_("revision acknowledged"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    by_name = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("acknowledgement")
+        verbose_name_plural = _("acknowledgements")
+        indexes = [
+            models.Index(fields=["advisory", "organization", "-at"], name="advisories_ack_latest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.state}"

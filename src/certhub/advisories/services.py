@@ -12,6 +12,7 @@ default) the publisher is neither the author nor the one who submitted it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from typing import Any
@@ -27,6 +28,7 @@ from certhub.accounts.selectors import get_user_by_username
 from certhub.advisories import csaf
 from certhub.advisories.choices import (
     EDITABLE_STATUSES,
+    AckState,
     AdvisoryStatus,
     AudienceKind,
     Exploitation,
@@ -34,8 +36,10 @@ from certhub.advisories.choices import (
     Severity,
 )
 from certhub.advisories.models import (
+    Acknowledgement,
     Advisory,
     AdvisoryCVE,
+    AdvisoryDelivery,
     AdvisoryRevision,
     AffectedProduct,
     TrackingCounter,
@@ -50,6 +54,8 @@ from certhub.tenancy.selectors import organizations_visible_to
 from certhub.tenancy.tlp import TLP
 from certhub.tenancy.visibility import TEAM_COORDINATE_ROLES, TEAM_WRITE_ROLES, scope_for
 
+MAX_COMMENT = 4000
+
 SCALAR_FIELDS = [
     "title",
     "summary",
@@ -63,6 +69,7 @@ SCALAR_FIELDS = [
     "tlp",
     "audience_kind",
     "audience_team_kinds",
+    "ack_within_hours",
 ]
 RELATION_FIELDS = [
     "products",
@@ -77,6 +84,7 @@ MAX_PRODUCTS = 200
 MAX_CVES = 200
 MAX_REFERENCES = 50
 MAX_TEXT = 100_000
+MAX_ACK_HOURS = 24 * 365
 # A fixed version is one version: no range operators or words (CSAF test 6.1.31).
 RANGE_IN_VERSION = re.compile(r"[<>=*|,]|\b(after|before|prior|earlier|later|all)\b|^vers:", re.I)
 _url = URLValidator(schemes=["http", "https"])
@@ -217,6 +225,17 @@ def _clean_cves(value: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _clean_hours(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ACK_HOURS:
+        raise Invalid(
+            _("The acknowledgement deadline is a number of hours from 1 to %(max)d.")
+            % {"max": MAX_ACK_HOURS}
+        )
+    return value
+
+
 def _slugs(name: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Invalid(_("%(field)s must be a list of names.") % {"field": name})
@@ -291,6 +310,8 @@ def _clean(actor: Any, data: dict[str, Any], *, creating: bool) -> dict[str, Any
         for kind in kinds:
             _choice("audience_team_kinds", kind, TeamKind)
         cleaned["audience_team_kinds"] = kinds
+    if "ack_within_hours" in data:
+        cleaned["ack_within_hours"] = _clean_hours(data["ack_within_hours"])
     if "references" in data:
         cleaned["references"] = _clean_references(data["references"])
     if "products" in data:
@@ -362,6 +383,7 @@ def _audit_view(advisory: Advisory) -> dict[str, Any]:
     view["red_recipient_users"] = sorted(u.username for u in advisory.red_recipient_users.all())
     view["red_recipient_teams"] = sorted(t.slug for t in advisory.red_recipient_teams.all())
     view["status"] = advisory.status
+    view["ack_within_hours"] = advisory.ack_within_hours
     return view
 
 
@@ -574,7 +596,20 @@ def _add_revision(
                  "red_recipient_teams"):  # fmt: skip
         getattr(revision, name).set(getattr(audience_source, name).all())
     advisory.latest_revision = revision
+    _distribute_after_commit(advisory.pk, revision.number)
     return revision
+
+
+def _distribute_after_commit(advisory_id: int, number: int) -> None:
+    """Hand the e-mails and inbox deliveries of a new revision to the task worker once
+    the publication is committed (never for a publication that rolled back)."""
+
+    def enqueue() -> None:
+        from certhub.advisories.tasks import distribute_advisory
+
+        distribute_advisory.enqueue(advisory_id, number)
+
+    transaction.on_commit(enqueue)
 
 
 @transaction.atomic
@@ -694,3 +729,205 @@ def import_csaf(*, actor: Any, team: Team | None, raw: bytes) -> Advisory:
         },
     )
     return advisory
+
+
+# --- Distribution, inbox and acknowledgements -----------------------------------------------
+
+
+@transaction.atomic
+def distribute_revision(*, advisory_id: int, revision_number: int) -> int:
+    """Deliver a published revision to its audience: each audience organization gets it
+    in its certhub inbox (again unread when it is an update), and e-mails go out as
+    ``distribution`` describes. Run by the worker after publication; a stale call (a newer
+    revision exists) or a repeated one does nothing twice. Returns the messages queued."""
+    from certhub.advisories import distribution, selectors
+
+    advisory = Advisory.objects.select_related("team", "latest_revision").get(pk=advisory_id)
+    revision = advisory.latest_revision
+    if revision is None or revision.number != revision_number:
+        return 0
+    now = timezone.now()
+    organizations = list(selectors.audience_organizations(revision))
+    existing = {
+        d.organization_id: d
+        for d in AdvisoryDelivery.objects.select_for_update().filter(advisory_id=advisory.pk)
+    }
+    new, changed = [], []
+    for org in organizations:
+        delivery = existing.get(org.pk)
+        if delivery is None:
+            new.append(
+                AdvisoryDelivery(
+                    advisory=advisory,
+                    organization=org,
+                    revision_number=revision.number,
+                    delivered_at=now,
+                    updated_at=now,
+                )
+            )
+        elif delivery.revision_number < revision.number:
+            delivery.revision_number = revision.number
+            delivery.updated_at = now
+            delivery.read_at = None
+            delivery.read_by = None
+            changed.append(delivery)
+    AdvisoryDelivery.objects.bulk_create(new)
+    AdvisoryDelivery.objects.bulk_update(
+        changed, ["revision_number", "updated_at", "read_at", "read_by"]
+    )
+    delivered_at = {d.organization_id: d.delivered_at for d in existing.values()}
+    delivered_at.update({d.organization_id: now for d in new})
+    sent = distribution.send_revision(advisory, revision, organizations, delivered_at)
+    audit.record(
+        actor=None,
+        action="advisory.distribute",
+        obj=advisory,
+        changes={
+            "revision": [None, revision.number],
+            "organizations": [None, sent.organizations],
+            "messages": [None, sent.messages],
+        },
+    )
+    return sent.messages
+
+
+@transaction.atomic
+def mark_read(*, actor: Any, advisory: Advisory) -> int:
+    """A member of an audience organization opened the advisory: its organization's inbox
+    shows it read (the first reader of each revision is kept)."""
+    scope = scope_for(actor)
+    if not scope.org_ids:
+        return 0
+    unread = list(
+        AdvisoryDelivery.objects.select_for_update().filter(
+            advisory_id=advisory.pk,
+            organization_id__in=sorted(scope.org_ids),
+            read_at__isnull=True,
+        )
+    )
+    now = timezone.now()
+    for delivery in unread:
+        delivery.read_at = now
+        delivery.read_by = actor
+        delivery.save(update_fields=["read_at", "read_by"])
+        audit.record(
+            actor=actor,
+            action="advisory.read",
+            obj=advisory,
+            changes={"organization": [None, delivery.organization_id]},
+        )
+    return len(unread)
+
+
+def _answering_delivery(actor: Any, advisory: Advisory, organization: str) -> AdvisoryDelivery:
+    from certhub.advisories import selectors
+
+    deliveries = selectors.deliveries_to_user(actor, advisory)
+    if organization:
+        deliveries = [d for d in deliveries if d.organization.slug == organization]
+    if not deliveries:
+        raise Forbidden(
+            _("Only members of an organization this advisory was sent to acknowledge it.")
+        )
+    if len(deliveries) > 1:
+        raise Invalid(_("Name the organization you answer for."))
+    return deliveries[0]
+
+
+@transaction.atomic
+def acknowledge_advisory(
+    *, actor: Any, advisory: Advisory, state: str, comment: str = "", organization: str = ""
+) -> Acknowledgement:
+    """An audience organization answers an advisory: received, applied, not affected, or
+    needs help (saying with what). Every answer is kept; the latest counts. A member of
+    several audience organizations names the one it answers for (its slug)."""
+    state = _choice("state", state, AckState)
+    comment = _clean_text(_("comment"), comment, limit=MAX_COMMENT)
+    if state == AckState.NEED_HELP and not comment:
+        raise Invalid(_("Say what you need help with."))
+    advisory = _locked(advisory)
+    revision = advisory.latest_revision
+    if revision is None:
+        raise Conflict(_("Only a published advisory can be acknowledged."))
+    if revision.withdrawn:
+        raise Conflict(_("This advisory is withdrawn: there is nothing to acknowledge."))
+    delivery = _answering_delivery(actor, advisory, organization)
+    previous = (
+        Acknowledgement.objects.filter(
+            advisory_id=advisory.pk, organization_id=delivery.organization_id
+        )
+        .values_list("state", flat=True)
+        .first()
+    )
+    now = timezone.now()
+    ack = Acknowledgement.objects.create(
+        advisory=advisory,
+        organization=delivery.organization,
+        state=state,
+        comment=comment,
+        revision_number=revision.number,
+        by=actor,
+        by_name=actor.get_username() if actor is not None else "system",
+        at=now,
+    )
+    if delivery.read_at is None:
+        delivery.read_at, delivery.read_by = now, actor
+        delivery.save(update_fields=["read_at", "read_by"])
+    audit.record(
+        actor=actor,
+        action="advisory.acknowledge",
+        obj=advisory,
+        changes={
+            "organization": [None, delivery.organization.slug],
+            "state": [previous, state],
+            **({"comment": [None, comment]} if comment else {}),
+        },
+    )
+    if state == AckState.NEED_HELP:
+        from certhub.advisories import distribution
+
+        distribution.send_help_request(advisory, ack)
+    return ack
+
+
+def send_ack_reminders(*, now: Any = None) -> int:
+    """Remind each audience organization, once, that has not acknowledged an advisory
+    within its deadline (``Advisory.ack_hours``: 48 hours for a critical advisory unless
+    it names its own). Each reminder is its own transaction, marked on the delivery and
+    deduplicated in notify, so a second worker or run never sends it twice. Returns how
+    many organizations were reminded."""
+    from certhub.advisories import selectors
+
+    now = now or timezone.now()
+    count = 0
+    for delivery in list(selectors.reminders_due(now)[:1000]):
+        hours = delivery.advisory.ack_hours
+        if hours and delivery.delivered_at + dt.timedelta(hours=hours) <= now:
+            count += _remind(delivery.pk, now)
+    return count
+
+
+@transaction.atomic
+def _remind(delivery_id: int, now: Any) -> int:
+    from certhub.advisories import distribution, selectors
+
+    delivery = (
+        selectors.reminders_due(now)
+        .select_for_update(of=("self",), skip_locked=True)
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        return 0
+    delivery.reminded_at = now
+    delivery.save(update_fields=["reminded_at"])
+    advisory = Advisory.objects.select_related("latest_revision").get(pk=delivery.advisory_id)
+    deadline = distribution.ack_deadline(advisory, delivery.delivered_at) or now
+    distribution.send_reminder(advisory, delivery.organization, deadline)
+    audit.record(
+        actor=None,
+        action="advisory.remind",
+        obj=advisory,
+        changes={"organization": [None, delivery.organization.slug]},
+    )
+    return 1

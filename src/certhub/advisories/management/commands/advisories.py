@@ -12,7 +12,12 @@ from certhub.tenancy.models import Team
 
 
 class Command(BaseCommand):
-    help = "Advisories: import a vendor's CSAF 2.0 document as a draft advisory."
+    help = (
+        "Advisories: `import-csaf` turns a vendor's CSAF 2.0 document into a draft advisory; "
+        "`remind` reminds organizations, once, that have not acknowledged an advisory within "
+        "its deadline (run it every few minutes from cron, or add --enqueue to hand it to "
+        "the task worker)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -33,8 +38,26 @@ class Command(BaseCommand):
             help="the authoring CERT (default: the actor's own CERT; required without --actor)",
         )
 
+        remind = sub.add_parser(
+            "remind", help="remind organizations that have not acknowledged in time (once)"
+        )
+        remind.add_argument("--enqueue", action="store_true", help="run it on the task worker")
+
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "remind":
+            self.remind(enqueue=options["enqueue"])
+            return
         self.import_csaf(**options)
+
+    def remind(self, *, enqueue: bool) -> None:
+        from certhub.advisories.tasks import send_ack_reminders
+
+        if enqueue:
+            result = send_ack_reminders.enqueue()
+            self.stdout.write(f"acknowledgement reminders enqueued ({result.id})")
+            return
+        count = services.send_ack_reminders()
+        self.stdout.write(f"{count} organization(s) reminded to acknowledge")
 
     def import_csaf(
         self, *, file: str, actor: str | None, team: str | None, **options: Any
