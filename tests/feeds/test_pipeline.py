@@ -4,11 +4,13 @@ merge, broken files are quarantined whole, and each input format is understood."
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -17,6 +19,7 @@ from certhub.audit.models import AuditEntry
 from certhub.feeds import services
 from certhub.feeds.models import AsnPrefix, Event, IngestRun, ReportFile
 from certhub.feeds.parsers import csv_text
+from certhub.feeds.pipeline import identity_hash
 from certhub.feeds.reports import REPORT_TYPES
 from certhub.feeds.storage import stored_path
 from tests.feeds.conftest import DATA
@@ -343,3 +346,52 @@ def test_cli_summary_table_names_each_file(world: Any) -> None:
     call_command("feeds", "ingest", str(HTTP), stdout=out)
     assert "2026-11-27-scan_http-pk-geo.csv" in out.getvalue()
     assert "accepted" in out.getvalue()
+
+
+def test_the_dedup_key_is_a_stable_64_bit_hash_of_the_identity() -> None:
+    # The key is stored: it must be the same in every release (BLAKE2b, not polars' hash),
+    # or re-sightings after an upgrade would become new events.
+    keys = identity_hash(pl.Series(["Accessible-HTTP|open-http|c000020a|80", ""]))
+    assert keys.dtype == pl.Int64
+    assert keys.to_list() == [
+        int.from_bytes(
+            hashlib.blake2b(b"Accessible-HTTP|open-http|c000020a|80", digest_size=8).digest(),
+            "big",
+            signed=True,
+        ),
+        int.from_bytes(hashlib.blake2b(b"", digest_size=8).digest(), "big", signed=True),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_value_shared_by_every_row_of_a_file_is_stored_exactly(
+    world: Any, tmp_path: Path
+) -> None:
+    # Values the whole chunk shares are written as SQL literals on SQLite: quotes and
+    # backslashes must come back unchanged.
+    host = "o'brien\\'s.example"
+    path = scan_http(
+        tmp_path,
+        "2026-11-27-scan_http-quotes.csv",
+        [
+            {
+                "timestamp": "2026-11-27 06:00:00",
+                "ip": "192.0.2.10",
+                "port": "80",
+                "hostname": host,
+            },
+            {
+                "timestamp": "2026-11-27 07:00:00",
+                "ip": "192.0.2.11",
+                "port": "80",
+                "hostname": host,
+            },
+        ],
+    )
+    outcome = services.ingest_file(path=path)
+
+    assert outcome.status == "done"
+    assert sorted(Event.objects.values_list("source_ip", "source_reverse_dns", "line")) == [
+        ("192.0.2.10", host, 2),
+        ("192.0.2.11", host, 3),
+    ]

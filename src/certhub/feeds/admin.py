@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib import admin
 
-from certhub.feeds.models import AsnPrefix, IngestRun, ReportFile
+from certhub.audit.admin import AuditedModelAdmin
+from certhub.feeds.models import AsnPrefix, FeedRule, IngestRun, ReportFile, RuleFiring
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,3 +42,21 @@ class ReportFileAdmin(ReadOnlyAdmin):
 class AsnPrefixAdmin(ReadOnlyAdmin):
     list_display = ("prefix", "asn", "as_name")
     search_fields = ("prefix", "as_name")
+
+
+# --- Outputs (digests, rules) ---------------------------------------------------------------
+
+
+@admin.register(FeedRule)
+class FeedRuleAdmin(AuditedModelAdmin):
+    """Feed rules are data the national CERT's admins edit here (changes audited)."""
+
+    list_display = ("name", "enabled", "types", "taxonomies", "cii_only", "min_events")
+    list_filter = ("enabled", "cii_only")
+    search_fields = ("name",)
+
+
+@admin.register(RuleFiring)
+class RuleFiringAdmin(ReadOnlyAdmin):
+    list_display = ("rule", "organization", "day", "events", "incident", "fired_at")
+    list_filter = ("rule", "day")

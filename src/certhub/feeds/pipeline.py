@@ -6,6 +6,7 @@ calls ``load_report`` owns the file's transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -224,12 +225,23 @@ def identity_expr(fields: tuple[str, ...]) -> pl.Expr:
     return pl.concat_str(parts, separator="|")
 
 
+def identity_hash(identities: pl.Series) -> pl.Series:
+    """The stored dedup key of each identity text: the first 8 bytes of its BLAKE2b
+    digest as a signed 64-bit integer. hashlib, not polars' ``hash``: the key lives in
+    the database, so it must not change with the library version."""
+    digest = hashlib.blake2b
+    return pl.Series(
+        [digest(text.encode(), digest_size=8).digest() for text in identities.to_list()],
+        dtype=pl.Binary,
+    ).bin.reinterpret(dtype=pl.Int64, endianness="big")
+
+
 def merge_sightings(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per (day, identity): the first sighting, with count and last_seen."""
     return frame.with_columns(
-        count=pl.len().over("day", "identity").cast(pl.Int64),
-        last_seen=pl.col("time_source").max().over("day", "identity"),
-    ).unique(subset=["day", "identity"], keep="first", maintain_order=True)
+        count=pl.len().over("day", "identity_hash").cast(pl.Int64),
+        last_seen=pl.col("time_source").max().over("day", "identity_hash"),
+    ).unique(subset=["day", "identity_hash"], keep="first", maintain_order=True)
 
 
 def load_report(
@@ -256,7 +268,7 @@ def load_report(
             valid = router.enrich_asn(valid)
             valid = router.route(valid)
             valid = valid.with_columns(
-                identity=identity_expr(fields),
+                identity_hash=identity_hash(valid.select(identity_expr(fields)).to_series()),
                 file_id=pl.lit(file_id, dtype=pl.Int64),
             ).drop("__host")
             merged = merge_sightings(valid)

@@ -95,6 +95,18 @@ def present_columns(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select([name for name in frame.columns if frame[name].null_count() < len(frame)])
 
 
+def _literal(value: object) -> str | None:
+    """``value`` as an SQLite literal, or None when it is not a plain int or str."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and "\x00" not in value:  # a NUL cannot be in SQL text
+        # SQLite string literals have no backslash escapes: doubling quotes is all.
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
 class BulkWriter:
     """Writes one chunk of deduplicated event rows (one row per identity and day) and
     says how many were new. Must run inside the file's transaction."""
@@ -132,17 +144,30 @@ class SQLiteWriter(BulkWriter):
             ],
             *[pl.col(c).dt.strftime("%Y-%m-%d").alias(c) for c in DATE_COLUMNS],
         )
-        columns = frame.columns
+        # A column with one value for the whole chunk (the file, the feed, the
+        # classification, the observation time, ...) goes into the statement as a
+        # literal: binding it a million times is most of the Python-side cost.
+        constants = {
+            name: frame[name][0]
+            for name in frame.columns
+            # ``line`` always varies (one bound value per row, also in a one-row chunk).
+            if name != "line"
+            and frame[name].n_unique() == 1
+            and _literal(frame[name][0]) is not None
+        }
+        varying = [name for name in frame.columns if name not in constants]
         cursor = self.raw.cursor()
         before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {TABLE}").fetchone()[0]  # noqa: S608
+        values = [*("?" * len(varying)), *(str(_literal(v)) for v in constants.values())]
         sql = (
-            f"INSERT INTO {TABLE} ({', '.join(columns)}) "  # noqa: S608 - column names are ours
-            f"VALUES ({', '.join('?' * len(columns))}) "
-            "ON CONFLICT(day, identity) DO UPDATE SET count = count + excluded.count, "
+            f"INSERT INTO {TABLE} ({', '.join([*varying, *constants])}) "  # noqa: S608 - column names are ours, literals quoted
+            f"VALUES ({', '.join(values)}) "
+            "ON CONFLICT(day, identity_hash) DO UPDATE SET count = count + excluded.count, "
             "last_seen = max(last_seen, excluded.last_seen)"
         )
+        rows = frame.select(varying)
         # Slices keep the Python objects of a chunk few: memory stays flat.
-        for piece in frame.iter_slices(self.SLICE_ROWS):
+        for piece in rows.iter_slices(self.SLICE_ROWS):
             cursor.executemany(
                 sql, zip(*(series.to_list() for series in piece.iter_columns()), strict=True)
             )
@@ -164,6 +189,11 @@ class PostgresWriter(BulkWriter):
         connection.ensure_connection()
         self.raw: Any = connection.connection
         self.created = False
+        with self.raw.cursor() as cursor:
+            # This file's transaction only: its commit does not wait for the WAL flush.
+            # A crash right after commit may lose the file's events, never half of them,
+            # and the kept original loads again (the run is lost with them).
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
     def write(self, frame: pl.DataFrame) -> Written:
         if frame.is_empty():
@@ -198,7 +228,7 @@ class PostgresWriter(BulkWriter):
             cursor.execute(
                 f"WITH written AS ("  # noqa: S608 - column names are ours
                 f" INSERT INTO {TABLE} ({column_list}) SELECT {column_list} FROM {self.STAGE}"
-                " ON CONFLICT (day, identity) DO UPDATE SET"
+                " ON CONFLICT (day, identity_hash) DO UPDATE SET"
                 f" count = {TABLE}.count + EXCLUDED.count,"
                 f" last_seen = GREATEST({TABLE}.last_seen, EXCLUDED.last_seen)"
                 " RETURNING (xmax = 0) AS inserted, organization_id IS NULL AS unrouted)"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import io
 import sys
 import time
@@ -15,6 +17,13 @@ from certhub.feeds.parsers import FileRejected, load_mapping
 from certhub.feeds.reports import REPORT_TYPES
 
 TOTAL_KEYS = ("rows", "accepted", "duplicates", "rejected", "unrouted")
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day (YYYY-MM-DD)") from exc
 
 
 class Command(BaseCommand):
@@ -56,6 +65,15 @@ class Command(BaseCommand):
             action="store_true",
             help="enqueue the worker task that watches the inbox instead",
         )
+        digest = sub.add_parser("digest", help="send a day's digests and team summaries")
+        digest.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: yesterday")
+        digest.add_argument(
+            "--schedule",
+            action="store_true",
+            help="enqueue the daily worker task (rules, then digests) instead",
+        )
+        rules = sub.add_parser("rules", help="run the feed rules over a day's events")
+        rules.add_argument("--day", type=_day, metavar="YYYY-MM-DD", help="default: yesterday")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         actor = self.actor(options.pop("actor", None))
@@ -71,10 +89,39 @@ class Command(BaseCommand):
                     older_than_days=options["older_than"], actor=actor
                 )
                 self.stdout.write(f"pruned {events} events and {files} report files")
+            elif action == "digest":
+                self.digest(day=options["day"], schedule=options["schedule"])
+            elif action == "rules":
+                self.rules(day=options["day"])
             else:
                 self.inbox(**options)
         except CerthubError as exc:
             raise CommandError(exc.message) from exc
+
+    def digest(self, *, day: dt.date | None, schedule: bool) -> None:
+        from certhub.feeds import digests
+        from certhub.feeds.tasks import daily_outputs
+
+        if schedule:
+            daily_outputs.enqueue(reschedule=True)
+            self.stdout.write("daily feed outputs scheduled on the worker (queue feeds)")
+            return
+        day = day or digests.default_day()
+        outcome = digests.send_digests(day=day)
+        self.stdout.write(
+            f"{day.isoformat()}: {outcome.organizations} organization digests and "
+            f"{outcome.teams} team summaries queued"
+        )
+
+    def rules(self, *, day: dt.date | None) -> None:
+        from certhub.feeds import digests, rules
+
+        day = day or digests.default_day()
+        outcome = rules.apply_rules(day=day)
+        for firing in outcome.fired:
+            reference = firing.incident.reference if firing.incident else "-"
+            self.stdout.write(f"{firing.rule.name}: {firing.organization.slug} -> {reference}")
+        self.stdout.write(f"{day.isoformat()}: {outcome.rules} rules, {len(outcome.fired)} fired")
 
     def actor(self, username: str | None) -> Any:
         if not username:
