@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -66,6 +67,11 @@ def smtp_server(settings: Any) -> Any:
     """Start an SMTP server on 127.0.0.1 and point certhub's mailer at it."""
     collector = _Collector()
     port = _free_port()
+    # aiosmtpd logs every connection at INFO from its own thread, which can outlive
+    # pytest's output capture and print "I/O operation on closed file" noise.
+    mail_log = logging.getLogger("mail.log")
+    previous_level = mail_log.level
+    mail_log.setLevel(logging.WARNING)
     controller = Controller(collector, hostname="127.0.0.1", port=port)
     controller.start()
     settings.MAILERS = {
@@ -78,3 +84,4 @@ def smtp_server(settings: Any) -> Any:
         yield SMTPServer(collector, port)
     finally:
         controller.stop()
+        mail_log.setLevel(previous_level)
