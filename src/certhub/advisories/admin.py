@@ -4,10 +4,7 @@ read-only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from certhub.advisories.models import (
     Acknowledgement,
@@ -15,17 +12,7 @@ from certhub.advisories.models import (
     AdvisoryDelivery,
     AdvisoryRevision,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from certhub.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Advisory)
