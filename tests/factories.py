@@ -133,3 +133,19 @@ def make_incident(reporter: User, title: str = "Suspicious logins", **fields: An
     from certhub.incidents.services import report_incident
 
     return report_incident(actor=reporter, title=title, **fields)
+
+
+# A severity assessment that scores High (priority 3), and the smallest PNG there is.
+HIGH_SEVERITY = {
+    "functional_impact": "significant",
+    "information_impact": "proprietary_breach",
+    "recoverability": "supplemented",
+    "observed_activity": "presence",
+    "location": "business_network",
+    "actor": "criminal",
+    "cross_sector_dependency": "none",
+    "potential_impact": "moderate",
+}
+TINY_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+)

@@ -20,20 +20,11 @@ from certhub.incidents.services import (
     update_incident,
 )
 from certhub.notify.models import OutboundMail
-from tests.factories import World, make_incident, make_user
+from tests.factories import HIGH_SEVERITY, World, make_incident, make_user
 
 pytestmark = pytest.mark.django_db
 
-HIGH = {
-    "functional_impact": "significant",
-    "information_impact": "proprietary_breach",
-    "recoverability": "supplemented",
-    "observed_activity": "presence",
-    "location": "business_network",
-    "actor": "criminal",
-    "cross_sector_dependency": "none",
-    "potential_impact": "moderate",
-}
+HIGH = HIGH_SEVERITY
 LOW = HIGH | {"functional_impact": "none", "information_impact": "none", "actor": "none"}
 
 

@@ -12,21 +12,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from tests.factories import World, bearer_client
+from tests.factories import HIGH_SEVERITY, TINY_PNG, World, bearer_client
 
 pytestmark = pytest.mark.django_db
 
-HIGH = {
-    "functional_impact": "significant",
-    "information_impact": "proprietary_breach",
-    "recoverability": "supplemented",
-    "observed_activity": "presence",
-    "location": "business_network",
-    "actor": "criminal",
-    "cross_sector_dependency": "none",
-    "potential_impact": "moderate",
-}
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+HIGH = HIGH_SEVERITY
+PNG = TINY_PNG
 
 
 def test_a_bank_incident_from_report_to_national_coordination(world: World) -> None:

@@ -16,21 +16,12 @@ from certhub.audit.models import AuditEntry
 from certhub.incidents import selectors, services
 from certhub.incidents.choices import NoteVisibility, Priority, Status
 from certhub.incidents.models import CustodyEntry, Deadline, Incident, SavedView
-from tests.factories import World, make_incident
+from tests.factories import HIGH_SEVERITY, TINY_PNG, World, make_incident
 
 pytestmark = pytest.mark.django_db
 
-HIGH = {
-    "functional_impact": "significant",
-    "information_impact": "proprietary_breach",
-    "recoverability": "supplemented",
-    "observed_activity": "presence",
-    "location": "business_network",
-    "actor": "criminal",
-    "cross_sector_dependency": "none",
-    "potential_impact": "moderate",
-}
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+HIGH = HIGH_SEVERITY
+PNG = TINY_PNG
 
 
 def client_for(user: Any) -> Client:

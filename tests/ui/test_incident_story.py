@@ -19,21 +19,12 @@ from django.core.management import call_command
 
 from certhub.incidents.models import Incident
 from tests.conftest import launch_chromium
-from tests.factories import PASSWORD, World
+from tests.factories import HIGH_SEVERITY, PASSWORD, TINY_PNG, World
 
 pytestmark = pytest.mark.browser
 
-HIGH = {
-    "functional_impact": "significant",
-    "information_impact": "proprietary_breach",
-    "recoverability": "supplemented",
-    "observed_activity": "presence",
-    "location": "business_network",
-    "actor": "criminal",
-    "cross_sector_dependency": "none",
-    "potential_impact": "moderate",
-}
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+HIGH = HIGH_SEVERITY
+PNG = TINY_PNG
 
 
 def run_worker() -> None:
