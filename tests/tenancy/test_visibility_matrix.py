@@ -199,3 +199,11 @@ def test_scope_is_read_with_one_query(world: World, django_assert_num_queries) -
         orgs = list(organizations_visible_to(fresh))
         assert {o.sector.slug for o in orgs}  # sector is joined, not queried per row
     assert all(isinstance(o, Organization) for o in orgs)
+
+
+def test_cert_staff_may_address_any_cert_but_organizations_and_council_none(world: World) -> None:
+    from certhub.tenancy.selectors import teams_addressable_by
+
+    assert slugs(teams_addressable_by(world.users["punjab.analyst"])) == ALL_TEAMS
+    assert not teams_addressable_by(world.users["telco.reporter"]).exists()
+    assert not teams_addressable_by(world.users["council"]).exists()

@@ -21,7 +21,11 @@ from certhub.advisories.choices import (
 from certhub.advisories.models import Advisory
 from certhub.tenancy.choices import TeamKind
 from certhub.tenancy.models import Team
-from certhub.tenancy.selectors import organizations_visible_to, sectors_visible_to
+from certhub.tenancy.selectors import (
+    organizations_visible_to,
+    sectors_visible_to,
+    teams_addressable_by,
+)
 from certhub.tenancy.tlp import TLP, TLP_HELP
 
 PRODUCTS_HELP = _(
@@ -232,7 +236,7 @@ class AdvisoryForm(forms.Form):
         fields: Any = self.fields
         fields["audience_sectors"].queryset = sectors_visible_to(user).order_by("name")
         fields["audience_organizations"].queryset = organizations_visible_to(user).order_by("name")
-        fields["red_recipient_teams"].queryset = Team.objects.order_by("path")
+        fields["red_recipient_teams"].queryset = teams_addressable_by(user)
 
     def clean_products(self) -> list[dict[str, str]]:
         return parse_products(self.cleaned_data["products"])

@@ -50,7 +50,7 @@ from certhub.core.errors import Conflict, Forbidden, Invalid, NotFound
 from certhub.notify import openpgp as signing
 from certhub.tenancy.choices import TeamKind
 from certhub.tenancy.models import Team
-from certhub.tenancy.selectors import organizations_visible_to
+from certhub.tenancy.selectors import organizations_visible_to, teams_addressable_by
 from certhub.tenancy.tlp import TLP
 from certhub.tenancy.visibility import TEAM_COORDINATE_ROLES, TEAM_WRITE_ROLES, scope_for
 
@@ -272,7 +272,7 @@ def _resolve(actor: Any, name: str, slugs: list[str]) -> list[Any]:
             "audience_sectors": sectors_visible_to(actor),
             "audience_organizations": organizations_visible_to(actor),
             # Any CERT may be named as a TLP:RED recipient (a peer, not only the own line).
-            "red_recipient_teams": Team.objects.all(),
+            "red_recipient_teams": teams_addressable_by(actor),
         }[name]
     rows = list(queryset.filter(slug__in=slugs))
     missing = sorted(set(slugs) - {row.slug for row in rows})

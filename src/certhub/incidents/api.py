@@ -36,7 +36,6 @@ from certhub.incidents.conf import setting
 from certhub.incidents.models import (
     Deadline,
     Incident,
-    IncidentLink,
     Note,
     Task,
     TimelineEntry,
@@ -282,21 +281,10 @@ def _task_out(task: Task) -> dict[str, Any]:
 
 
 def _links_out(user: Any, incident: Incident) -> list[dict[str, Any]]:
-    """Links to incidents the caller may also see (others are left out)."""
-    visible = selectors.incidents_visible_to(user)
-    out = [
-        {"kind": link.kind, "reference": link.target.reference, "direction": "to"}
-        for link in IncidentLink.objects.filter(
-            source=incident, target__in=visible.values("pk")
-        ).select_related("target")
+    return [
+        {"kind": link.kind, "reference": link.reference, "direction": link.direction}
+        for link in selectors.links_visible_in(user, incident)
     ]
-    out += [
-        {"kind": link.kind, "reference": link.source.reference, "direction": "from"}
-        for link in IncidentLink.objects.filter(
-            target=incident, source__in=visible.values("pk")
-        ).select_related("source")
-    ]
-    return out
 
 
 def _timeline_out(entry: TimelineEntry) -> dict[str, Any]:

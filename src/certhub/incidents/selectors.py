@@ -30,6 +30,7 @@ from certhub.incidents.models import (
     CustodyEntry,
     Deadline,
     Incident,
+    IncidentLink,
     Note,
     Observable,
     Participation,
@@ -338,6 +339,28 @@ def get_attachment(user: Any, incident: Incident, access: Access, sha256: str) -
         if attachment.sha256 == sha256.lower():
             return attachment
     raise NotFound(_("No such attachment."))
+
+
+@dataclass(frozen=True)
+class LinkView:
+    kind: str
+    reference: str
+    direction: str  # "to" the other incident, or "from" it
+
+
+def links_visible_in(user: Any, incident: Incident) -> list[LinkView]:
+    """The incident's links to and from incidents the user may also see; links to the
+    others are left out (never revealing that they exist)."""
+    visible = incidents_visible_to(user).values("pk")
+    outgoing = IncidentLink.objects.filter(source=incident, target__in=visible).select_related(
+        "target"
+    )
+    incoming = IncidentLink.objects.filter(target=incident, source__in=visible).select_related(
+        "source"
+    )
+    return [LinkView(link.kind, link.target.reference, "to") for link in outgoing] + [
+        LinkView(link.kind, link.source.reference, "from") for link in incoming
+    ]
 
 
 def timeline_for(incident: Incident, access: Access) -> list[TimelineEntry]:

@@ -293,3 +293,13 @@ def team_tree_visible_to(user: Any) -> list[TeamNode]:
         parent = nodes.get(team.parent_id) if team.parent_id else None
         (parent.children if parent else roots).append(nodes[team.pk])
     return roots
+
+
+def teams_addressable_by(user: Any) -> QuerySet[Team]:
+    """The CERTs a staff member may name as recipients (e.g. of a TLP:RED advisory):
+    every team of the tree, since peers outside one's own reporting line are legitimate
+    recipients and the tree itself is known to all CERT staff. Others may name none."""
+    scope = scope_for(user)
+    if scope.is_admin or scope.is_cert_staff:
+        return Team.objects.order_by("path")
+    return Team.objects.none()
