@@ -395,3 +395,25 @@ def test_a_value_shared_by_every_row_of_a_file_is_stored_exactly(
         ("192.0.2.10", host, 2),
         ("192.0.2.11", host, 3),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_apps_above_hear_of_a_loaded_file_after_it_commits(world: Any) -> None:
+    from certhub.feeds import selectors, signals
+
+    heard: list[dict[str, Any]] = []
+
+    def receiver(sender: Any, run: IngestRun, days: list[dt.date], **kwargs: Any) -> None:
+        heard.append({"run": run, "days": days, "events": selectors.events_of_run(run, days)})
+
+    signals.events_loaded.connect(receiver)
+    try:
+        outcome = services.ingest_file(path=HTTP)
+        services.ingest_file(path=HTTP)  # skipped: nothing new, nothing said
+    finally:
+        signals.events_loaded.disconnect(receiver)
+    assert outcome.run is not None
+    assert len(heard) == 1
+    assert heard[0]["run"].pk == outcome.run.pk
+    assert heard[0]["days"] == sorted(set(Event.objects.values_list("day", flat=True)))
+    assert heard[0]["events"].count() == outcome.run.accepted == Event.objects.count()

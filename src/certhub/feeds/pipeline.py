@@ -48,6 +48,8 @@ class Tally:
     rejections: list[dict[str, object]] = field(default_factory=list)
     feed_name: str = ""
     last_day: dt.date | None = None
+    # Every event day the file touched: what the events_loaded signal hands on.
+    days: set[dt.date] = field(default_factory=set)
 
     def reject(self, frame: pl.DataFrame) -> None:
         self.rejected += len(frame)
@@ -272,6 +274,7 @@ def load_report(
                 file_id=pl.lit(file_id, dtype=pl.Int64),
             ).drop("__host")
             merged = merge_sightings(valid)
+            tally.days.update(merged["day"].unique().to_list())
             day = merged["day"].max()
             if isinstance(day, dt.date) and (tally.last_day is None or day > tally.last_day):
                 tally.last_day = day

@@ -133,3 +133,13 @@ def enabled_rules() -> QuerySet[FeedRule]:
 
 def rule_fired(rule: FeedRule, organization_id: int, day: dt.date) -> bool:
     return RuleFiring.objects.filter(rule=rule, organization_id=organization_id, day=day).exists()
+
+
+def events_of_run(run: IngestRun, days: list[dt.date] | None = None) -> QuerySet[Event]:
+    """The events a done run stored (unscoped: for the services above feeds that index
+    or count them, never for showing). ``days`` (from the events_loaded signal) lets the
+    (day, identity) index narrow the scan to the file's days."""
+    events = Event.objects.filter(file_id=run.file_id)
+    if days:
+        events = events.filter(day__in=days)
+    return events

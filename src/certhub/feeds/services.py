@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from certhub.audit.services import record
 from certhub.core.errors import Invalid
-from certhub.feeds import parsers
+from certhub.feeds import parsers, signals
 from certhub.feeds.models import AsnPrefix, Event, IngestRun, ReportFile
 from certhub.feeds.pipeline import Tally, load_report
 from certhub.feeds.routing import Router, network_bounds
@@ -140,6 +140,10 @@ def ingest_file(
                 report_file.last_day = tally.last_day
                 report_file.save(update_fields=["last_day"])
             record(actor=actor, action="feeds.file_ingested", obj=run, changes=_counts(run))
+            loaded_days = sorted(tally.days)
+            transaction.on_commit(
+                lambda: signals.events_loaded.send(sender=IngestRun, run=run, days=loaded_days)
+            )
     except parsers.FileRejected as exc:
         run = quarantine_file(
             sha256=stored.sha256,
