@@ -100,8 +100,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 # Routers are added at the bottom, once the api object exists.
 from certhub.advisories.api import router as advisories_router  # noqa: E402
+from certhub.awareness.api import router as awareness_router  # noqa: E402
+from certhub.awareness.council_api import router as council_router  # noqa: E402
 from certhub.feeds.api import router as feeds_router  # noqa: E402
 from certhub.incidents.api import router as incidents_router  # noqa: E402
+from certhub.intel.api import router as intel_router  # noqa: E402
+from certhub.intel.exchange_api import router as exchange_router  # noqa: E402
 from certhub.notify.api import router as notify_router  # noqa: E402
 from certhub.tenancy.api import router as tenancy_router  # noqa: E402
 
@@ -110,3 +114,7 @@ api.add_router("/", notify_router)
 api.add_router("/", incidents_router)
 api.add_router("/", feeds_router)
 api.add_router("/", advisories_router)
+api.add_router("/", intel_router)
+api.add_router("/", exchange_router)
+api.add_router("/", awareness_router)
+api.add_router("/", council_router)

@@ -53,7 +53,9 @@ INSTALLED_APPS = [
     "certhub.notify",
     "certhub.incidents",
     "certhub.feeds",
+    "certhub.intel",
     "certhub.advisories",
+    "certhub.awareness",
 ]
 
 MIDDLEWARE = [
