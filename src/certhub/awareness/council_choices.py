@@ -40,7 +40,11 @@ class RecommendationStatus(models.TextChoices):
 
 
 CLOSED_RECOMMENDATION_STATUSES = frozenset(
-    {RecommendationStatus.IMPLEMENTED, RecommendationStatus.REJECTED, RecommendationStatus.WITHDRAWN}
+    {
+        RecommendationStatus.IMPLEMENTED,
+        RecommendationStatus.REJECTED,
+        RecommendationStatus.WITHDRAWN,
+    }
 )
 
 

@@ -18,12 +18,12 @@ from certhub.awareness.council_choices import (
 from certhub.core.models import TimeStampedModel
 
 __all__ = [
-    "CouncilMember",
     "CouncilMeeting",
+    "CouncilMember",
+    "Dispute",
     "MeetingAttendance",
     "Recommendation",
     "RecommendationFollowUp",
-    "Dispute",
 ]
 
 
@@ -84,12 +84,8 @@ class CouncilMeeting(TimeStampedModel):
 class MeetingAttendance(models.Model):
     """Whether one member was present at one meeting."""
 
-    meeting = models.ForeignKey(
-        CouncilMeeting, on_delete=models.CASCADE, related_name="attendance"
-    )
-    member = models.ForeignKey(
-        CouncilMember, on_delete=models.CASCADE, related_name="attendance"
-    )
+    meeting = models.ForeignKey(CouncilMeeting, on_delete=models.CASCADE, related_name="attendance")
+    member = models.ForeignKey(CouncilMember, on_delete=models.CASCADE, related_name="attendance")
     status = models.CharField(_("attendance"), max_length=10, choices=Attendance.choices)
 
     class Meta:

@@ -492,12 +492,8 @@ class CIIGradeChange(models.Model):
         blank=True,
         related_name="+",
     )
-    old_grade = models.CharField(
-        _("old grade"), max_length=2, choices=CIIGrade.choices, blank=True
-    )
-    new_grade = models.CharField(
-        _("new grade"), max_length=2, choices=CIIGrade.choices, blank=True
-    )
+    old_grade = models.CharField(_("old grade"), max_length=2, choices=CIIGrade.choices, blank=True)
+    new_grade = models.CharField(_("new grade"), max_length=2, choices=CIIGrade.choices, blank=True)
     method = models.CharField(_("method"), max_length=20, choices=CIIGradeMethod.choices)
     reason = models.TextField(_("reason"), blank=True)
     score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
