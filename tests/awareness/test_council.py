@@ -135,9 +135,7 @@ def test_a_council_member_reads_every_council_page_but_no_form(
     assert 'href="/awareness/"' in client.get("/council/").content.decode()
 
 
-def test_a_council_member_gets_404_on_every_incident_url(
-    world: World, council: Council
-) -> None:
+def test_a_council_member_gets_404_on_every_incident_url(world: World, council: Council) -> None:
     incident = make_incident(world.users["national-bank.reporter"])
     client = client_for(council.users["member"])
     for url in (
@@ -242,9 +240,7 @@ def test_the_secretary_enters_a_recommendation_and_it_is_audited(
 
 def test_a_member_may_not_enter_recommendations(world: World, council: Council) -> None:
     with pytest.raises(Forbidden):
-        services.add_recommendation(
-            actor=council.users["member"], title="t", text="t", owner="o"
-        )
+        services.add_recommendation(actor=council.users["member"], title="t", text="t", owner="o")
     with pytest.raises(NotFound):
         services.add_recommendation(
             actor=world.users["national-bank.reporter"], title="t", text="t", owner="o"
@@ -276,9 +272,10 @@ def test_the_follow_up_moves_the_status_and_keeps_the_history(
     assert rec.status == RecommendationStatus.IN_PROGRESS
     follow_up = rec.follow_ups.get()
     assert (follow_up.status_before, follow_up.status_after) == ("open", "in_progress")
-    assert "Draft policy circulated" in client.get(
-        f"/council/recommendations/{rec.pk}/"
-    ).content.decode()
+    assert (
+        "Draft policy circulated"
+        in client.get(f"/council/recommendations/{rec.pk}/").content.decode()
+    )
     assert AuditEntry.objects.filter(action="recommendation.follow_up").count() == 1
 
 
@@ -422,12 +419,16 @@ def test_a_dispute_is_decided_and_its_parties_read_it(
     assert dispute.status == DisputeStatus.DECIDED
     assert dispute.decided_on == records["meeting"].held_on
     party = client_for(world.users["banking.coordinator"])
-    assert "The Banking CERT handles them." in party.get(
-        f"/council/disputes/{dispute.pk}/"
-    ).content.decode()
-    assert client_for(world.users["telecom.coordinator"]).get(
-        f"/council/disputes/{dispute.pk}/"
-    ).status_code == 404
+    assert (
+        "The Banking CERT handles them."
+        in party.get(f"/council/disputes/{dispute.pk}/").content.decode()
+    )
+    assert (
+        client_for(world.users["telecom.coordinator"])
+        .get(f"/council/disputes/{dispute.pk}/")
+        .status_code
+        == 404
+    )
     with pytest.raises(Invalid):
         services.open_dispute(
             actor=council.users["chair"],
