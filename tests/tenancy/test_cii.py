@@ -78,13 +78,15 @@ def designate_telco(world: World, who: str = "national.coordinator", **extra: An
 def test_the_national_coordinator_records_a_ministrys_designation(world: World) -> None:
     designation = designate_telco(world)
     telco = Organization.objects.get(slug="telco")
-    assert telco.is_cii and telco.cii_grade == "1"
+    assert telco.is_cii
+    assert telco.cii_grade == "1"
     assert telco.cii_review_date == today() + dt.timedelta(days=365)
     assert designation.authority == "Ministry of Information Technology"
     assert designation.recorded_by == world.users["national.coordinator"]
     (change,) = CIIGradeChange.objects.filter(organization=telco)
     assert (change.old_grade, change.new_grade, change.method) == ("", "1", "criteria")
-    assert change.score == 100 and change.answers == TOP
+    assert change.score == 100
+    assert change.answers == TOP
     assert AuditEntry.objects.filter(action="organization.cii_designate").count() == 1
 
 
@@ -161,7 +163,8 @@ def test_revoking_keeps_the_record(world: World) -> None:
     designation.refresh_from_db()
     assert designation.revoked_on == today()
     last = CIIGradeChange.objects.filter(organization=telco).order_by("-id").first()
-    assert last is not None and (last.old_grade, last.new_grade, last.method) == (
+    assert last is not None
+    assert (last.old_grade, last.new_grade, last.method) == (
         "1",
         "",
         "revocation",
@@ -222,7 +225,8 @@ def test_the_cii_cert_is_reminded_once_before_and_once_when_overdue(world: World
     assert (outcome.upcoming, outcome.overdue) == (1, 0)
     (mail,) = OutboundMail.objects.filter(kind="cii_review")
     assert mail.recipients == ["cii.coordinator@example.org", "duty@cii.example"]
-    assert "Grid" in mail.subject and mail.tlp == "AMBER"
+    assert "Grid" in mail.subject
+    assert mail.tlp == "AMBER"
     assert "/directory/cii/grid/" in mail.body
     # Every day until the review: nothing more.
     assert council_services.send_cii_review_reminders().upcoming == 0
@@ -274,9 +278,11 @@ def test_the_registry_pages_tell_the_story(world: World) -> None:
     assert "Say why" in response.content.decode()
     client.post("/directory/cii/telco/regrade/", {"grade": "2", "reason": "Ministry letter."})
     page = client.get("/directory/cii/telco/").content.decode()
-    assert "Ministry letter." in page and "Ministry of IT" in page
+    assert "Ministry letter." in page
+    assert "Ministry of IT" in page
     register = client.get("/directory/cii/").content.decode()
-    assert "Telco" in register and "People depending on the service" in register
+    assert "Telco" in register
+    assert "People depending on the service" in register
 
 
 def test_a_reader_sees_the_record_but_no_form(world: World) -> None:
