@@ -68,7 +68,7 @@ def council_access(user: Any) -> CouncilAccess:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    seats = set(current_terms().filter(user_id=scope.user_id).values_list("seat", flat=True))
+    seats = set(current_terms().filter(user_id=user.pk).values_list("seat", flat=True))
     coordinated = frozenset(
         seat.team_id for seat in scope.teams if seat.role == TeamRole.COORDINATOR
     )
