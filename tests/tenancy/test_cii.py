@@ -314,3 +314,17 @@ def test_the_registry_survives_garbage_parameters(world: World) -> None:
     for params in ({"page": "-1'"}, {"grade": "9"}, {"sector": "\x00"}, {"q": "\x00%"}):
         assert client.get("/directory/cii/", params).status_code < 500
     assert CIICriterion.objects.count() == 5
+
+
+def test_the_daily_pass_from_the_command_line(world: World) -> None:
+    from io import StringIO
+
+    Organization.objects.filter(slug="grid").update(cii_review_date=today() + dt.timedelta(days=5))
+    out = StringIO()
+    call_command("council", "daily", stdout=out)
+    assert "1 due soon, 0 overdue" in out.getvalue()
+    out = StringIO()
+    call_command(
+        "council", "daily", "--on", (today() + dt.timedelta(days=6)).isoformat(), stdout=out
+    )
+    assert "0 due soon, 1 overdue" in out.getvalue()

@@ -4,7 +4,16 @@ here is audited (AuditedModelAdmin)."""
 from django.contrib import admin
 
 from certhub.audit.admin import AuditedModelAdmin
-from certhub.tenancy.models import Asset, Contact, Membership, Organization, Sector, Team
+from certhub.tenancy.models import (
+    Asset,
+    CIICriterion,
+    CIICriterionLevel,
+    Contact,
+    Membership,
+    Organization,
+    Sector,
+    Team,
+)
 
 
 class TeamContactInline(admin.TabularInline):
@@ -92,3 +101,19 @@ class MembershipAdmin(AuditedModelAdmin):
     search_fields = ["user__username", "team__name", "organization__name"]
     raw_id_fields = ["user"]
     autocomplete_fields = ["team", "organization"]
+
+
+class CIICriterionLevelInline(admin.TabularInline):
+    model = CIICriterionLevel
+    extra = 0
+    fields = ["slug", "label", "points"]
+
+
+@admin.register(CIICriterion)
+class CIICriterionAdmin(AuditedModelAdmin):
+    """The CII grading scheme as data: criteria, their weights and their levels."""
+
+    list_display = ["name", "slug", "weight", "position", "is_active"]
+    list_editable = ["weight", "position", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [CIICriterionLevelInline]
