@@ -328,3 +328,49 @@ def test_the_daily_pass_from_the_command_line(world: World) -> None:
         "council", "daily", "--on", (today() + dt.timedelta(days=6)).isoformat(), stdout=out
     )
     assert "0 due soon, 1 overdue" in out.getvalue()
+
+
+# --- API -------------------------------------------------------------------------------
+
+
+def test_the_registry_through_the_api(world: World) -> None:
+    from tests.factories import bearer_client
+
+    designate_telco(world)
+    keeper = bearer_client(world.users["cii.coordinator"])
+    rows = keeper.get("/api/v1/cii/organizations").json()["items"]
+    assert [(r["organization"], r["cii_grade"]) for r in rows] == [
+        ("city-bank", "1"),
+        ("grid", "1"),
+        ("telco", "1"),
+    ]
+    assert rows[2]["designated_by"] == "Ministry of Information Technology"
+    response = keeper.post(
+        "/api/v1/cii/organizations/telco/grade",
+        {"answers": LOW, "reason": "Annual reassessment."},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    record = response.json()
+    assert record["cii_grade"] == "3"
+    assert [(h["old_grade"], h["new_grade"], h["score"]) for h in record["history"]] == [
+        ("1", "3", 18),
+        ("", "1", 100),
+    ]
+    assert record["history"][0]["changed_by"] == "cii.coordinator"
+    # An analyst reads but may not regrade; a stranger to the grid gets 404.
+    analyst = bearer_client(world.users["cii.analyst"])
+    refused = analyst.post(
+        "/api/v1/cii/organizations/telco/grade",
+        {"grade": "1", "reason": "x"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    reporter = bearer_client(world.users["national-bank.reporter"])
+    assert reporter.get("/api/v1/cii/organizations/grid").status_code == 404
+    assert reporter.get("/api/v1/cii/organizations").json()["items"] == []
+    missing = keeper.post(
+        "/api/v1/cii/organizations/telco/grade", {"grade": "2"}, content_type="application/json"
+    )
+    assert missing.status_code == 400
+    assert "Say why" in missing.json()["detail"]
