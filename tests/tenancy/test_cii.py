@@ -374,3 +374,19 @@ def test_the_registry_through_the_api(world: World) -> None:
     )
     assert missing.status_code == 400
     assert "Say why" in missing.json()["detail"]
+
+
+def test_a_grade_changed_in_the_administration_is_in_the_history(world: World) -> None:
+    from tests.tenancy.test_admin import _org_form
+
+    client = client_for(world.users["admin"])
+    form = _org_form(world, is_cii="on", cii_grade="2")
+    response = client.post("/admin/tenancy/organization/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    org = Organization.objects.get(slug="example-microfinance")
+    change = CIIGradeChange.objects.get(organization=org)
+    assert (change.old_grade, change.new_grade, change.changed_by) == (
+        "",
+        "2",
+        world.users["admin"],
+    )

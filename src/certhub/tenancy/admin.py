@@ -1,7 +1,11 @@
 """Administration of the constituency for platform administrators. Every change made
 here is audited (AuditedModelAdmin)."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from certhub.audit.admin import AuditedModelAdmin
 from certhub.tenancy.models import (
@@ -14,6 +18,7 @@ from certhub.tenancy.models import (
     Sector,
     Team,
 )
+from certhub.tenancy.services import record_cii_grade_change
 
 
 class TeamContactInline(admin.TabularInline):
@@ -76,6 +81,18 @@ class OrganizationAdmin(AuditedModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["responsible_team", "sector"]
     inlines = [AssetInline, OrganizationContactInline, OrganizationMembershipInline]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # A grade changed here is kept in the CII grade history like any other change.
+        old_grade = (form.initial.get("cii_grade") or "") if change else ""
+        super().save_model(request, obj, form, change)
+        if obj.cii_grade != old_grade:
+            record_cii_grade_change(
+                actor=request.user,
+                organization=obj,
+                old_grade=old_grade,
+                reason=gettext("Changed in the administration."),
+            )
 
 
 @admin.register(Asset)

@@ -361,6 +361,21 @@ def _record_grade_change(
     return change
 
 
+@transaction.atomic
+def record_cii_grade_change(
+    *, actor: Any, organization: Organization, old_grade: str, reason: str
+) -> CIIGradeChange:
+    """Keep in the grade history a grade changed outside the registry's own services
+    (the administration), so that no change goes unrecorded."""
+    return _record_grade_change(
+        actor=actor,
+        organization=organization,
+        old_grade=old_grade,
+        method=CIIGradeMethod.SET,
+        reason=reason,
+    )
+
+
 def _grade_input(
     *, grade: str = "", answers: dict[str, str] | None = None, reason: str = ""
 ) -> tuple[str, str, int | None, dict[str, str]]:
