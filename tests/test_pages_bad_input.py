@@ -39,6 +39,10 @@ PAGES = [
     "/security-advisories/",
     "/security-advisories/feed.atom",
     "/notifications/preferences/",
+    "/directory/cii/",
+    "/council/recommendations/",
+    "/council/meetings/",
+    "/council/disputes/",
 ]
 
 

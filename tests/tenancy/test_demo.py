@@ -134,7 +134,7 @@ def test_every_demo_login_exists_with_its_membership() -> None:
     for org in Organization.objects.all():
         membership = Membership.objects.get(user__username=f"{org.slug}.reporter")
         assert (membership.organization, membership.role) == (org, OrgRole.REPORTER)
-    assert User.objects.count() == len(STAFF_LOGINS) + 2 + Organization.objects.count()
+    assert User.objects.count() == len(STAFF_LOGINS) + 4 + Organization.objects.count()
 
 
 def test_demo_logins_share_the_chosen_password() -> None:

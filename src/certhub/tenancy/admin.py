@@ -1,10 +1,24 @@
 """Administration of the constituency for platform administrators. Every change made
 here is audited (AuditedModelAdmin)."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from certhub.audit.admin import AuditedModelAdmin
-from certhub.tenancy.models import Asset, Contact, Membership, Organization, Sector, Team
+from certhub.tenancy.models import (
+    Asset,
+    CIICriterion,
+    CIICriterionLevel,
+    Contact,
+    Membership,
+    Organization,
+    Sector,
+    Team,
+)
+from certhub.tenancy.services import record_cii_grade_change
 
 
 class TeamContactInline(admin.TabularInline):
@@ -68,6 +82,18 @@ class OrganizationAdmin(AuditedModelAdmin):
     autocomplete_fields = ["responsible_team", "sector"]
     inlines = [AssetInline, OrganizationContactInline, OrganizationMembershipInline]
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # A grade changed here is kept in the CII grade history like any other change.
+        old_grade = (form.initial.get("cii_grade") or "") if change else ""
+        super().save_model(request, obj, form, change)
+        if obj.cii_grade != old_grade:
+            record_cii_grade_change(
+                actor=request.user,
+                organization=obj,
+                old_grade=old_grade,
+                reason=gettext("Changed in the administration."),
+            )
+
 
 @admin.register(Asset)
 class AssetAdmin(AuditedModelAdmin):
@@ -92,3 +118,19 @@ class MembershipAdmin(AuditedModelAdmin):
     search_fields = ["user__username", "team__name", "organization__name"]
     raw_id_fields = ["user"]
     autocomplete_fields = ["team", "organization"]
+
+
+class CIICriterionLevelInline(admin.TabularInline):
+    model = CIICriterionLevel
+    extra = 0
+    fields = ["slug", "label", "points"]
+
+
+@admin.register(CIICriterion)
+class CIICriterionAdmin(AuditedModelAdmin):
+    """The CII grading scheme as data: criteria, their weights and their levels."""
+
+    list_display = ["name", "slug", "weight", "position", "is_active"]
+    list_editable = ["weight", "position", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [CIICriterionLevelInline]

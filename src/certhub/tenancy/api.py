@@ -10,12 +10,18 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
+from pydantic import Field
 
 from certhub.accounts.selectors import current_user
+from certhub.core.errors import Invalid
 from certhub.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from certhub.tenancy.models import Asset, Organization, Team
 from certhub.tenancy.selectors import (
+    CIIRecord,
+    cii_register,
+    get_cii_record,
     get_organization_detail,
     get_team_detail,
     lookup_owner,
@@ -24,6 +30,7 @@ from certhub.tenancy.selectors import (
     sectors_visible_to,
     teams_visible_to,
 )
+from certhub.tenancy.services import regrade_cii
 from certhub.tenancy.visibility import scope_for
 
 router = Router(tags=["constituency"])
@@ -307,3 +314,163 @@ def lookup(
         },
         "asset": {"kind": asset.kind, "value": asset.value},
     }
+
+
+# --- The CII registry ------------------------------------------------------------------
+
+WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                422: ErrorOut}  # fmt: skip
+
+
+class CIIDesignationOut(Schema):
+    authority: str
+    designated_on: dt.date
+    decision_reference: str
+    revoked_on: dt.date | None
+    revocation_reason: str
+
+
+class CIIGradeChangeOut(Schema):
+    changed_at: dt.datetime
+    changed_by: str | None
+    old_grade: str
+    new_grade: str
+    method: str
+    reason: str
+    score: int | None
+    answers: dict[str, str]
+
+
+class CIIRecordOut(Schema):
+    organization: str
+    name: str
+    sector: str
+    is_cii: bool
+    cii_grade: str
+    cii_review_date: dt.date | None
+    designations: list[CIIDesignationOut]
+    history: list[CIIGradeChangeOut]
+
+
+class CIIRegisterRow(Schema):
+    organization: str
+    name: str
+    sector: str
+    cii_grade: str
+    cii_review_date: dt.date | None
+    designated_by: str | None
+
+
+class CIIRegisterPage(Schema):
+    items: list[CIIRegisterRow]
+    next_cursor: str | None
+
+
+class CIIRegradeIn(Schema):
+    grade: str = Field(
+        "", pattern=r"^[123]?$", description="A grade set by hand (with a reason), or empty."
+    )
+    answers: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Criterion slug -> level slug, every active criterion answered.",
+    )
+    reason: str = Field("", max_length=2000, pattern=TEXT_PATTERN)
+
+
+def _cii_record(record: CIIRecord) -> dict[str, Any]:
+    org = record.organization
+    return {
+        "organization": org.slug,
+        "name": org.name,
+        "sector": org.sector.slug,
+        "is_cii": org.is_cii,
+        "cii_grade": org.cii_grade,
+        "cii_review_date": org.cii_review_date,
+        "designations": [
+            {
+                "authority": d.authority,
+                "designated_on": d.designated_on,
+                "decision_reference": d.decision_reference,
+                "revoked_on": d.revoked_on,
+                "revocation_reason": d.revocation_reason,
+            }
+            for d in record.designations
+        ],
+        "history": [
+            {
+                "changed_at": c.changed_at,
+                "changed_by": c.changed_by.get_username() if c.changed_by else None,
+                "old_grade": c.old_grade,
+                "new_grade": c.new_grade,
+                "method": c.method,
+                "reason": c.reason,
+                "score": c.score,
+                "answers": c.answers,
+            }
+            for c in record.history
+        ],
+    }
+
+
+@router.get(
+    "/cii/organizations",
+    response={200: CIIRegisterPage, **BAD_PAGE},
+    summary="The CII registry: designated organizations you may see, with grade and review",
+)
+def cii_register_list(
+    request: HttpRequest,
+    limit: int = Query(DEFAULT_LIMIT, description=LIMIT_HELP),
+    cursor: str | None = Query(None, description=CURSOR_HELP),
+) -> dict[str, Any]:
+    page = paginate(cii_register(current_user(request)), key="slug", limit=limit, cursor=cursor)
+    return {
+        "items": [
+            {
+                "organization": org.slug,
+                "name": org.name,
+                "sector": org.sector.slug,
+                "cii_grade": org.cii_grade,
+                "cii_review_date": org.cii_review_date,
+                "designated_by": org.current_designations[0].authority
+                if org.current_designations
+                else None,
+            }
+            for org in page.items
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get(
+    "/cii/organizations/{slug}",
+    response={200: CIIRecordOut, 422: ErrorOut, **NOT_FOUND},
+    summary="One organization's CII record: designations and the whole grade history",
+)
+def cii_record_detail(
+    request: HttpRequest, slug: str = Path(..., pattern=SLUG_PATTERN)
+) -> dict[str, Any]:
+    return _cii_record(get_cii_record(current_user(request), slug))
+
+
+@router.post(
+    "/cii/organizations/{slug}/grade",
+    response={200: CIIRecordOut, **WRITE_ERRORS},
+    summary="Regrade a CII organization from the criteria answers, or by hand with a reason",
+    description="National CERT and CII CERT coordinators (and administrators) only.",
+)
+def cii_regrade(
+    request: HttpRequest, payload: CIIRegradeIn, slug: str = Path(..., pattern=SLUG_PATTERN)
+) -> dict[str, Any]:
+    user = current_user(request)
+    record = get_cii_record(user, slug)
+    if any("\x00" in f"{k}{v}" for k, v in payload.answers.items()):
+        raise Invalid(_("Answers contain a NUL character."))
+    regrade_cii(
+        actor=user,
+        organization=record.organization,
+        grade=payload.grade,
+        answers=payload.answers,
+        reason=payload.reason,
+    )
+    return _cii_record(get_cii_record(user, slug))

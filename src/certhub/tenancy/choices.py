@@ -43,3 +43,14 @@ class NotificationKind(models.TextChoices):
     ADVISORIES = "advisories", _("Security advisories")
     FEED_DIGESTS = "feed_digests", _("Abuse feed digests")
     ESCALATIONS = "escalations", _("Escalations and delegations")
+
+
+class CIIGradeMethod(models.TextChoices):
+    """How a CII grade came about: computed from the grading criteria, or set by hand
+    with a reason (a ministry decision, a correction)."""
+
+    CRITERIA = "criteria", _("Computed from the grading criteria")
+    SET = "set", _("Set with a reason")
+    DESIGNATION = "designation", _("Designation")
+    REVOCATION = "revocation", _("Designation revoked")
+    IMPORT = "import", _("Constituency import")

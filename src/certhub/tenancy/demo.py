@@ -16,6 +16,7 @@ AS 64496-64511 and 65536-65551 (RFC 5398), domains under .example (RFC 2606).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,18 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from certhub.accounts.services import upsert_user
-from certhub.tenancy.choices import AssetKind, NotificationKind, OrgRole, TeamKind, TeamRole
+from certhub.tenancy.choices import (
+    AssetKind,
+    CIIGradeMethod,
+    NotificationKind,
+    OrgRole,
+    TeamKind,
+    TeamRole,
+)
 from certhub.tenancy.constituency import ImportReport, import_document
-from certhub.tenancy.models import Organization, Team
-from certhub.tenancy.services import set_membership
+from certhub.tenancy.models import CIIDesignation, CIIGradeChange, Organization, Team
+from certhub.tenancy.services import install_default_cii_criteria, set_membership
+from certhub.tenancy.signals import demo_built
 
 DEFAULT_PASSWORD = "demo-password"
 USER_DOMAIN = "certhub.example"
@@ -799,6 +808,8 @@ STAFF: tuple[tuple[str, str | None, str | None, bool, bool], ...] = (
     ("punjab.analyst", "punjab", TeamRole.ANALYST, False, False),
     ("sindh.analyst", "sindh", TeamRole.ANALYST, False, False),
     ("council.member", None, None, True, False),
+    ("council.chair", None, None, True, False),
+    ("council.secretary", None, None, True, False),
 )
 
 
@@ -962,5 +973,66 @@ def build_demo(
         _membership, changed = set_membership(actor=actor, user=user, role=role, **seat)
         result.memberships += int(changed)
     result.logins = logins
+    admin = get_user_model().objects.get(username="admin")
+    install_default_cii_criteria(actor=admin)
+    _demo_cii_history(admin)
+    demo_built.send(sender=build_demo, actor=admin)
     result.seconds = time.perf_counter() - started
     return result
+
+
+# Which ministry designated the demo's CII operators, by sector.
+DESIGNATING_MINISTRY = {
+    "power": "Ministry of Energy",
+    "telecom": "Ministry of Information Technology and Telecommunication",
+    "banking": "Ministry of Finance (on the advice of the State Bank)",
+    "finance": "Ministry of Finance",
+    "defence": "Ministry of Defence",
+    "government": "Ministry of Interior",
+}
+
+
+def _demo_cii_history(admin: Any) -> None:
+    """A designation decision and a grade history for each demo CII organization, made
+    once: designated a year before its review date, graded a grade lower at first, and
+    (for every other one) regraded to its present grade half a year later."""
+    designated = set(CIIDesignation.objects.values_list("organization_id", flat=True))
+    orgs = Organization.objects.filter(
+        slug__in=[o.slug for o in ORGANIZATIONS if o.cii], is_cii=True
+    ).select_related("sector")
+    for number, org in enumerate(orgs.order_by("slug"), start=1):
+        if org.pk in designated or org.cii_review_date is None:
+            continue
+        on = org.cii_review_date - dt.timedelta(days=365)
+        authority = DESIGNATING_MINISTRY.get(org.sector.slug, "Ministry of Information Technology")
+        CIIDesignation.objects.create(
+            organization=org,
+            authority=authority,
+            designated_on=on,
+            decision_reference=f"CII-{on.year}-{number:03d}",
+            recorded_by=admin,
+        )
+        # The import recorded the grade as of now; the demo tells the longer story.
+        CIIGradeChange.objects.filter(organization=org, method=CIIGradeMethod.IMPORT).delete()
+        regraded = number % 2 == 0 and org.cii_grade != "3"
+        first = str(int(org.cii_grade) + 1) if regraded else org.cii_grade
+        at = dt.datetime.combine(on, dt.time(9), tzinfo=dt.UTC)
+        CIIGradeChange.objects.create(
+            organization=org,
+            changed_at=at,
+            changed_by=admin,
+            old_grade="",
+            new_grade=first,
+            method=CIIGradeMethod.DESIGNATION,
+            reason=f"Designated by {authority}.",
+        )
+        if regraded:
+            CIIGradeChange.objects.create(
+                organization=org,
+                changed_at=at + dt.timedelta(days=182),
+                changed_by=admin,
+                old_grade=first,
+                new_grade=org.cii_grade,
+                method=CIIGradeMethod.SET,
+                reason="Raised after the sector-wide outage exercise showed no fallback.",
+            )

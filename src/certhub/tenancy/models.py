@@ -17,6 +17,7 @@ from certhub.core.models import TimeStampedModel
 from certhub.tenancy.choices import (
     AssetKind,
     CIIGrade,
+    CIIGradeMethod,
     NotificationKind,
     OrgRole,
     TeamKind,
@@ -362,3 +363,146 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team or self.organization} ({self.role})"
+
+
+# --- The CII registry ------------------------------------------------------------------
+
+
+class CIIDesignation(TimeStampedModel):
+    """The decision of a ministry or other competent authority designating an
+    organization as critical information infrastructure: who decided, when, under which
+    reference. A revoked designation stays on record with the date and reason."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="cii_designations",
+    )
+    authority = models.CharField(
+        _("designating authority"),
+        max_length=200,
+        help_text=_("The ministry or authority that designated it, e.g. Ministry of Energy."),
+    )
+    designated_on = models.DateField(_("designated on"))
+    decision_reference = models.CharField(_("decision reference"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revocation_reason = models.TextField(_("reason for revocation"), blank=True)
+
+    class Meta:
+        ordering = ["-designated_on", "-id"]
+        verbose_name = _("CII designation")
+        verbose_name_plural = _("CII designations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(revoked_on__isnull=True),
+                name="tenancy_one_current_cii_designation",
+                violation_error_message=_("This organization is already designated as CII."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.authority}, {self.designated_on})"
+
+
+class CIICriterion(TimeStampedModel):
+    """One criterion of the CII grading scheme (population served, substitutability,
+    cross-sector dependency, ...), with its weight in the weighted score. Its answers
+    are ``CIICriterionLevel`` rows. Editable as data by the platform administrator."""
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    weight = models.PositiveSmallIntegerField(_("weight"), default=1)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("CII grading criterion")
+        verbose_name_plural = _("CII grading criteria")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gte=1),
+                name="tenancy_cii_criterion_weight_positive",
+                violation_error_message=_("A criterion's weight is at least 1."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CIICriterionLevel(models.Model):
+    """One answer to a grading criterion and the points it scores, 0 (no impact) to
+    100 (national impact)."""
+
+    criterion = models.ForeignKey(
+        CIICriterion, verbose_name=_("criterion"), on_delete=models.CASCADE, related_name="levels"
+    )
+    slug = models.SlugField(_("slug"), max_length=100)
+    label = models.CharField(_("label"), max_length=200)
+    points = models.PositiveSmallIntegerField(_("points"))
+
+    class Meta:
+        ordering = ["criterion", "points", "slug"]
+        verbose_name = _("CII criterion level")
+        verbose_name_plural = _("CII criterion levels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criterion", "slug"], name="tenancy_cii_level_unique_slug"
+            ),
+            models.CheckConstraint(
+                condition=Q(points__lte=100),
+                name="tenancy_cii_level_points_range",
+                violation_error_message=_("Points run from 0 to 100."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.slug}: {self.label} ({self.points})"
+
+
+class CIIGradeChange(models.Model):
+    """One change of an organization's CII grade, kept for ever: who, when, the old and
+    the new grade, how (criteria, by hand, designation, revocation) and why. For a
+    computed grade, the answers and the score are kept too."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="cii_grade_changes",
+    )
+    changed_at = models.DateTimeField(_("changed at"), db_index=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    old_grade = models.CharField(_("old grade"), max_length=2, choices=CIIGrade.choices, blank=True)
+    new_grade = models.CharField(_("new grade"), max_length=2, choices=CIIGrade.choices, blank=True)
+    method = models.CharField(_("method"), max_length=20, choices=CIIGradeMethod.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("CII grade change")
+        verbose_name_plural = _("CII grade changes")
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.old_grade or '-'} -> {self.new_grade or '-'}"

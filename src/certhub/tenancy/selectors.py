@@ -14,6 +14,7 @@ Rules for the constituency itself:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,19 @@ from certhub.tenancy.assets import (
     parse_asn,
     parse_ip,
 )
-from certhub.tenancy.choices import AssetKind
-from certhub.tenancy.models import Asset, Contact, Membership, Organization, Sector, Team
+from certhub.tenancy.choices import AssetKind, TeamKind, TeamRole
+from certhub.tenancy.models import (
+    Asset,
+    CIICriterion,
+    CIICriterionLevel,
+    CIIDesignation,
+    CIIGradeChange,
+    Contact,
+    Membership,
+    Organization,
+    Sector,
+    Team,
+)
 from certhub.tenancy.visibility import scope_for
 
 # --- Teams -----------------------------------------------------------------------------
@@ -303,3 +315,133 @@ def teams_addressable_by(user: Any) -> QuerySet[Team]:
     if scope.is_admin or scope.is_cert_staff:
         return Team.objects.order_by("path")
     return Team.objects.none()
+
+
+# --- The CII registry ------------------------------------------------------------------
+
+
+def _registry_team_kinds(user: Any, *, roles: frozenset[str] | None = None) -> bool:
+    """True when ``user`` sits (with one of ``roles``, any role when None) in the National
+    CERT or the CII CERT: the two that keep the CII registry for the whole country."""
+    scope = scope_for(user)
+    team_ids = [seat.team_id for seat in scope.teams if roles is None or seat.role in roles]
+    if not team_ids:
+        return False
+    return Team.objects.filter(pk__in=team_ids, kind__in=REGISTRY_TEAM_KINDS).exists()
+
+
+REGISTRY_TEAM_KINDS = (TeamKind.NATIONAL, TeamKind.CII)
+
+
+def may_manage_cii_registry(user: Any) -> bool:
+    """Who records designations, grades and reviews: platform admins and the
+    coordinators of the National CERT and of the CII CERT."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return True
+    return _registry_team_kinds(user, roles=frozenset({TeamRole.COORDINATOR}))
+
+
+def cii_registry_organizations(user: Any) -> QuerySet[Organization]:
+    """The organizations whose CII record ``user`` may read: all of them for admins and
+    the National and CII CERTs (the registry is theirs), otherwise those the user sees
+    through the visibility rules. Council members: none (aggregates only)."""
+    scope = scope_for(user)
+    orgs = Organization.objects.select_related("sector", "responsible_team")
+    if scope.is_admin or _registry_team_kinds(user):
+        return orgs
+    return organizations_visible_to(user)
+
+
+def cii_register(
+    user: Any, *, q: str = "", sector: str = "", grade: str = ""
+) -> QuerySet[Organization]:
+    """The designated CII organizations ``user`` may read, with their current
+    designation (``current_designations``, a list of at most one) prefetched."""
+    orgs = cii_registry_organizations(user).filter(is_cii=True)
+    if q.strip():
+        orgs = orgs.filter(Q(name__icontains=q.strip()) | Q(slug__icontains=q.strip()))
+    if sector:
+        orgs = orgs.filter(sector__slug=sector)
+    if grade:
+        orgs = orgs.filter(cii_grade=grade)
+    return orgs.prefetch_related(
+        Prefetch(
+            "cii_designations",
+            queryset=CIIDesignation.objects.filter(revoked_on__isnull=True),
+            to_attr="current_designations",
+        )
+    ).order_by("cii_review_date", "name")
+
+
+@dataclass(frozen=True)
+class CIIRecord:
+    """One organization's CII record: its designations (current first), its grade
+    history (newest first) and the grading criteria to regrade it with."""
+
+    organization: Organization
+    designations: list[CIIDesignation]
+    history: list[CIIGradeChange]
+    can_manage: bool
+
+    @property
+    def current_designation(self) -> CIIDesignation | None:
+        return next((d for d in self.designations if d.revoked_on is None), None)
+
+
+def get_cii_record(user: Any, slug: str) -> CIIRecord:
+    org = cii_registry_organizations(user).filter(slug=slug).first()
+    if org is None:
+        raise NotFound(_("No such organization."))
+    return CIIRecord(
+        organization=org,
+        designations=list(
+            CIIDesignation.objects.filter(organization=org)
+            .select_related("recorded_by")
+            .order_by("revoked_on", "-designated_on", "-id")
+        ),
+        history=list(
+            CIIGradeChange.objects.filter(organization=org)
+            .select_related("changed_by")
+            .order_by("-changed_at", "-id")
+        ),
+        can_manage=may_manage_cii_registry(user),
+    )
+
+
+def cii_criteria() -> list[CIICriterion]:
+    """The active grading criteria with their levels (the scheme is not confidential)."""
+    return list(
+        CIICriterion.objects.filter(is_active=True)
+        .prefetch_related(Prefetch("levels", queryset=CIICriterionLevel.objects.order_by("points")))
+        .order_by("position", "slug")
+    )
+
+
+def cii_reviews_due(*, today: dt.date, days_before: int) -> QuerySet[Organization]:
+    """Designated organizations whose annual review falls within ``days_before`` days of
+    ``today`` or has passed: a system read for the reminder task (unscoped)."""
+    return (
+        Organization.objects.filter(
+            is_cii=True,
+            is_active=True,
+            cii_review_date__isnull=False,
+            cii_review_date__lte=today + dt.timedelta(days=days_before),
+        )
+        .select_related("sector", "responsible_team")
+        .order_by("cii_review_date", "pk")
+    )
+
+
+def cii_cert_recipients() -> list[str]:
+    """Where CII review reminders go: the CII CERTs' mailboxes, their contacts and their
+    coordinators (a system read for the reminder task)."""
+    teams = Team.objects.filter(kind=TeamKind.CII)
+    addresses = [email for email in teams.values_list("email", flat=True) if email]
+    addresses += list(Contact.objects.filter(team__in=teams).values_list("email", flat=True))
+    addresses += list(
+        Membership.objects.filter(team__in=teams, role=TeamRole.COORDINATOR)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    return sorted({address.lower() for address in addresses if address})
