@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from matplotlib import rcParams
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from certhub.awareness.selectors import Table
 
@@ -74,8 +75,12 @@ def _short_dates(labels: list[str]) -> list[str]:
     return [label[5:] if len(label) == 10 and label[4] == "-" else label for label in labels]
 
 
-def render_svg(table: Table, *, width: float = 7.5, height: float = 3.6) -> bytes:
-    """The table's plot as SVG bytes (an empty-state plot when it has no rows)."""
+def render_svg(table: Table, *, width: float = 7.5, height: float | None = None) -> bytes:
+    """The table's plot as SVG bytes (an empty-state plot when it has no rows). Bar
+    charts grow with their number of bars; charts over time are 3.6 inches high."""
+    if height is None:
+        bars = min(len(table.rows), MAX_BARS)
+        height = 3.6 if table.chart != "bar" or not bars else max(1.8, 1.2 + 0.3 * bars)
     figure = Figure(figsize=(width, height), dpi=96, layout="constrained")
     FigureCanvasSVG(figure)
     axes = figure.add_subplot()
@@ -110,6 +115,8 @@ def _bars(axes: Any, table: Table) -> None:
     axes.tick_params(axis="y", labelsize=8)
     if value_index != 1:
         axes.set_xlim(0, 105)
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _over_time(axes: Any, table: Table) -> None:
@@ -136,5 +143,6 @@ def _over_time(axes: Any, table: Table) -> None:
     axes.set_xlabel(str(table.columns[0]))
     axes.set_ylabel(table.unit)
     axes.set_ylim(bottom=0)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     if len(series) > 1:
         axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
