@@ -81,7 +81,7 @@ def render_svg(table: Table, *, width: float = 7.5, height: float | None = None)
     if height is None:
         bars = min(len(table.rows), MAX_BARS)
         height = 3.6 if table.chart != "bar" or not bars else max(1.8, 1.2 + 0.3 * bars)
-    figure = Figure(figsize=(width, height), dpi=96, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=96)
     FigureCanvasSVG(figure)
     axes = figure.add_subplot()
     axes.set_title(table.title, fontsize=12, loc="left")
@@ -98,9 +98,25 @@ def render_svg(table: Table, *, width: float = 7.5, height: float | None = None)
         _bars(axes, table)
     else:
         _over_time(axes, table)
+    _margins(figure, table, width, height)
     out = io.BytesIO()
     figure.savefig(out, format="svg", metadata={"Date": None, "Title": table.title})
     return out.getvalue()
+
+
+def _margins(figure: Any, table: Table, width: float, height: float) -> None:
+    """Fixed margins from the labels' lengths: matplotlib's layout engines measure every
+    text several times, which costs more than drawing the plot."""
+    bottom, top = 0.55 / height, 1 - 0.4 / height
+    if table.chart == "bar" and table.rows:
+        longest = max(len(str(row[0])[:40]) for row in table.rows[:MAX_BARS])
+        left = min(0.45, (0.25 + 0.065 * longest) / width)
+        figure.subplots_adjust(left=left, right=0.95, bottom=bottom, top=top)
+    else:
+        legend = table.chart != "bar" and len(table.columns) > 2
+        longest = max((len(str(c)) for c in table.columns[1 : MAX_SERIES + 1]), default=0)
+        right = 1 - min(0.4, (0.5 + 0.06 * longest) / width) if legend else 0.97
+        figure.subplots_adjust(left=0.8 / width, right=right, bottom=bottom, top=top)
 
 
 def _bars(axes: Any, table: Table) -> None:

@@ -24,15 +24,18 @@ organization's own incidents) read small, indexed sets.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from certhub.advisories.models import Acknowledgement, Advisory, AdvisoryDelivery
 from certhub.advisories.selectors import advisories_visible_to, inbox_for
@@ -47,7 +50,7 @@ from certhub.core.errors import Invalid, NotFound
 from certhub.incidents.catalog import categories
 from certhub.incidents.choices import Priority
 from certhub.incidents.models import Incident
-from certhub.incidents.selectors import incidents_visible_to, overdue_deadlines
+from certhub.incidents.selectors import incidents_visible_to
 from certhub.tenancy.models import Organization, Sector, Team
 from certhub.tenancy.tlp import TLP
 from certhub.tenancy.visibility import Scope, scope_for
@@ -430,15 +433,16 @@ def _incidents_sector(ctx: Context) -> Table:
         _("Incidents by sector"),
         _("incidents"),
         [_("Sector"), _("Incidents")],
-        _by_label({names.get(k, str(UNKNOWN)): n for k, n in pairs}),
+        _by_label({names.get(k, names[None]): n for k, n in pairs}),
     )
 
 
 def _incidents_category(ctx: Context) -> Table:
     labels = categories()
     merged: dict[str, int] = defaultdict(int)
+    unknown = str(UNKNOWN)
     for key, n in incidents_by(ctx, "category"):
-        merged[labels.get(key, key) if key else str(UNKNOWN)] += n
+        merged[labels.get(key, key) if key else unknown] += n
     return Table(
         "incidents_category",
         _("Incidents by category (RSIT)"),
@@ -490,36 +494,22 @@ def _incidents_week(ctx: Context) -> Table:
 
 def _team_health(ctx: Context) -> Table:
     per_team = {
-        team_id: (incidents, open_, decided, met)
-        for team_id, incidents, open_, decided, met in _incident_rollups(ctx)
+        team_id: (incidents, open_, decided, met, late)
+        for team_id, incidents, open_, decided, met, late in _incident_rollups(ctx)
         .values_list("team_id")
-        .annotate(Sum("incidents"), Sum("open"), Sum("sla_decided"), Sum("sla_met"))
+        .annotate(Sum("incidents"), Sum("open"), Sum("sla_decided"), Sum("sla_met"), Sum("overdue"))
     }
-    start = dt.datetime.combine(ctx.filters.start, dt.time.min, tzinfo=dt.UTC)
-    end = dt.datetime.combine(ctx.filters.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-    late = overdue_deadlines().filter(
-        incident__reported_at__gte=start, incident__reported_at__lt=end
-    )
-    if ctx.team_ids is not None:
-        late = late.filter(incident__handling_team_id__in=sorted(ctx.team_ids))
-    if ctx.sector_id is not None:
-        late = late.filter(incident__reporting_org__sector_id=ctx.sector_id)
-    overdue = dict(
-        late.order_by()
-        .values_list("incident__handling_team_id")
-        .annotate(n=Count("incident_id", distinct=True))
-    )
-    names = _names(Team, set(per_team) | set(overdue))
+    names = _names(Team, per_team)
     rows = []
-    for team_id in sorted(set(per_team) | set(overdue), key=lambda t: names.get(t, "")):
-        incidents, open_, decided, met = per_team.get(team_id, (0, 0, 0, 0))
+    for team_id in sorted(per_team, key=lambda t: names.get(t, "")):
+        incidents, open_, decided, met, late = per_team[team_id]
         rate = round(100 * met / decided) if decided else None
         rows.append(
             [
-                names.get(team_id, str(UNKNOWN)),
+                names.get(team_id, names[None]),
                 incidents,
                 open_,
-                overdue.get(team_id, 0),
+                late,
                 decided,
                 met,
                 rate,
@@ -540,22 +530,30 @@ def _team_health(ctx: Context) -> Table:
         ],
         rows,
         chart="bar",
-        note=_("Overdue: incidents reported in the period with a deadline past due now."),
+        note=_(
+            "Overdue: incidents reported in the period with a deadline past due at the "
+            "last refresh of the counts."
+        ),
     )
 
 
 def _events_week(ctx: Context, dimension: str) -> tuple[list[str], dict[dt.date, dict[str, int]]]:
     rows = list(_event_rollups(ctx).values_list("day", dimension).annotate(n=Sum("events")))
+    unknown = str(UNKNOWN)
     labels: dict[Any, str]
     if dimension == "sector_id":
-        labels = _names(Sector, (r[1] for r in rows))
+        labels = _names(Sector, {r[1] for r in rows})
     else:
-        labels = {r[1]: r[1] or str(UNKNOWN) for r in rows}
+        labels = {key: key or unknown for key in {r[1] for r in rows}}
     grid: dict[dt.date, dict[str, int]] = {w: defaultdict(int) for w in _weeks(ctx.filters)}
     totals: dict[str, int] = defaultdict(int)
+    weeks: dict[dt.date, dt.date] = {}
     for day, key, n in rows:
-        label = labels.get(key, str(UNKNOWN))
-        grid.setdefault(_week(day), defaultdict(int))[label] += n
+        label = labels.get(key, unknown)
+        week = weeks.get(day)
+        if week is None:
+            week = weeks[day] = _week(day)
+        grid.setdefault(week, defaultdict(int))[label] += n
         totals[label] += n
     series = sorted(totals, key=lambda s: (-totals[s], s))
     return series, grid
@@ -776,18 +774,56 @@ def context_for(user: Any, reach: Reach, filters: Filters) -> Context:
     return Context(user, reach, filters, team_ids, sector_id)
 
 
+# The national, team and Council tables are kept in the cache under the rollups' version
+# (and the user, whose advisories differ), so the page and its plots count once. An
+# organization's tables are live (its own incidents and advisories: few rows, and an
+# acknowledgement must show at once).
+TABLE_CACHE_SECONDS = 300
+
+
+def _cache_key(user: Any, reach: Reach, filters: Filters, name: str) -> str:
+    parts = [
+        reach.audience,
+        reach.key,
+        name,
+        repr(sorted(filters.query().items())),
+        rollup_version(),
+        get_language() or "",
+        str(getattr(user, "pk", None)),
+    ]
+    return "awareness:table:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _cached(
+    user: Any, reach: Reach, filters: Filters, name: str, make: Callable[[], Table]
+) -> Table:
+    if reach.audience == ORGANIZATION:
+        return make()
+    key = _cache_key(user, reach, filters, name)
+    table = cache.get(key)
+    if table is None:
+        table = make()
+        cache.set(key, table, TABLE_CACHE_SECONDS)
+    return table
+
+
 def dashboard_table(user: Any, reach: Reach, filters: Filters, name: str) -> Table:
     """One table of a dashboard the user reached; NotFound for a name the audience
     does not have (a Council user asking for the most affected organizations)."""
     functions = dict(TABLES.get(reach.audience, ()))
     if name not in functions:
         raise NotFound(_("This dashboard has no such figure."))
-    return functions[name](context_for(user, reach, filters))
+    return _cached(
+        user, reach, filters, name, lambda: functions[name](context_for(user, reach, filters))
+    )
 
 
 def dashboard_tables(user: Any, reach: Reach, filters: Filters) -> list[Table]:
     ctx = context_for(user, reach, filters)
-    return [function(ctx) for _name, function in TABLES.get(reach.audience, ())]
+    return [
+        _cached(user, reach, filters, name, partial(function, ctx))
+        for name, function in TABLES.get(reach.audience, ())
+    ]
 
 
 def national_aggregates(

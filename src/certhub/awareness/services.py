@@ -7,8 +7,8 @@ and running it late only catches up. They are refreshed
 - for events, when the feeds app says an ingest committed (``feeds.signals.events_loaded``
   with the days the file touched: see ``apps.py``);
 - for incidents, after a transaction that saved an incident or one of its deadlines
-  (the incident's day), and by the periodic task (every day: open deadlines fall
-  overdue without anyone saving anything);
+  (the incident's day), and by the periodic task (hourly: open deadlines fall overdue
+  without anyone saving anything, so "overdue" is as of the last refresh);
 - everything at once with ``refresh_all`` (the bench, an operator after a restore).
 Rollup refreshes write no audit entry: they record nothing anyone did. Generating a
 report does.
@@ -173,16 +173,19 @@ def _incident_rows(incidents: Any, now: dt.datetime) -> list[IncidentRollup]:
                 )
     decided: Counter[int] = Counter()
     met: Counter[int] = Counter()
+    overdue: set[int] = set()
+    sla = set(SLA_DEADLINES)
     for chunk in _chunks(ids, 5000):
-        for incident_id, due_at, met_at, paused_at in Deadline.objects.filter(
-            incident_id__in=chunk, kind__in=SLA_DEADLINES
-        ).values_list("incident_id", "due_at", "met_at", "paused_at"):
-            if met_at is not None:
+        for incident_id, kind, due_at, met_at, paused_at in Deadline.objects.filter(
+            incident_id__in=chunk
+        ).values_list("incident_id", "kind", "due_at", "met_at", "paused_at"):
+            late = met_at is None and paused_at is None and due_at < now
+            if late:
+                overdue.add(incident_id)
+            if kind in sla and (met_at is not None or late):
                 decided[incident_id] += 1
-                met[incident_id] += met_at <= due_at
-            elif paused_at is None and due_at < now:
-                decided[incident_id] += 1
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+                met[incident_id] += met_at is not None and met_at <= due_at
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for pk, reported_at, team_id, sector_id, category, priority, status in facts:
         key = (
             reported_at.astimezone(dt.UTC).date(),
@@ -196,6 +199,7 @@ def _incident_rows(incidents: Any, now: dt.datetime) -> list[IncidentRollup]:
         counts[1] += status in OPEN
         counts[2] += decided[pk]
         counts[3] += met[pk]
+        counts[4] += pk in overdue
     return [
         IncidentRollup(
             day=day,
@@ -207,6 +211,7 @@ def _incident_rows(incidents: Any, now: dt.datetime) -> list[IncidentRollup]:
             open=c[1],
             sla_decided=c[2],
             sla_met=c[3],
+            overdue=c[4],
         )
         for (day, team_id, sector_id, category, priority), c in groups.items()
     ]
@@ -283,15 +288,14 @@ def on_incident_saved(sender: Any, instance: Incident, **kwargs: Any) -> None:
 
 
 def on_deadline_saved(sender: Any, instance: Deadline, **kwargs: Any) -> None:
-    if instance.kind in SLA_DEADLINES:
-        reported_at = (
-            Incident.objects.filter(pk=instance.incident_id)
-            .values_list("reported_at", flat=True)
-            .first()
-        )
-        if reported_at is not None:
-            _pending_days().add(reported_at.astimezone(dt.UTC).date())
-            transaction.on_commit(_flush_pending)
+    reported_at = (
+        Incident.objects.filter(pk=instance.incident_id)
+        .values_list("reported_at", flat=True)
+        .first()
+    )
+    if reported_at is not None:
+        _pending_days().add(reported_at.astimezone(dt.UTC).date())
+        transaction.on_commit(_flush_pending)
 
 
 # --- Reports ----------------------------------------------------------------------------
