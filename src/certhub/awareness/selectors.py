@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -364,17 +364,23 @@ def _own_incidents(ctx: Context) -> QuerySet[Incident]:
     end = dt.datetime.combine(ctx.filters.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     incidents = incidents_visible_to(ctx.user).filter(reported_at__gte=start, reported_at__lt=end)
     if ctx.reach.audience == ORGANIZATION:
+        # The organization's incidents by its own indexes first (reported by it, or
+        # affecting it), then through the visibility rule: an OR of EXISTS over the
+        # visibility filter would make the database walk every incident.
         orgs = sorted(ctx.reach.organization_ids or ())
-        incidents = incidents.filter(
-            Q(reporting_org_id__in=orgs)
-            | Q(
-                Exists(
-                    Incident.affected_orgs.through.objects.filter(
-                        incident_id=OuterRef("pk"), organization_id__in=orgs
-                    )
-                )
-            )
+        ids = set(
+            Incident.objects.filter(
+                reporting_org_id__in=orgs, reported_at__gte=start, reported_at__lt=end
+            ).values_list("pk", flat=True)
         )
+        ids.update(
+            Incident.affected_orgs.through.objects.filter(
+                organization_id__in=orgs,
+                incident__reported_at__gte=start,
+                incident__reported_at__lt=end,
+            ).values_list("incident_id", flat=True)
+        )
+        incidents = incidents.filter(pk__in=sorted(ids))
     return incidents
 
 
