@@ -39,6 +39,11 @@ PAGES = [
     "/security-advisories/",
     "/security-advisories/feed.atom",
     "/notifications/preferences/",
+    "/awareness/",
+    "/awareness/national/",
+    "/awareness/council/",
+    "/awareness/organization/national-bank/",
+    "/awareness/reports/",
 ]
 
 

@@ -57,7 +57,8 @@ def test_a_reported_incident_is_counted_once_its_transaction_commits(
     committed(lambda: make_incident(world.users["national-bank.reporter"], title="Odd logins"))
     rows = list(IncidentRollup.objects.all())
     assert len(rows) == 1
-    assert rows[0].incidents == 1 and rows[0].open == 1
+    assert rows[0].incidents == 1
+    assert rows[0].open == 1
     assert rows[0].team_id == world.teams["banking"].pk
     assert rows[0].sector_id == world.orgs["national-bank"].sector_id
     # A second refresh changes nothing (a recount, not an increment).
@@ -100,8 +101,10 @@ def test_national_coordinator_sees_the_country_with_plots_and_data(
     assert svg.status_code == 200
     assert svg["Content-Type"] == "image/svg+xml"
     body = svg.content.decode()
-    assert body.lstrip().startswith("<?xml") and "<svg" in body
-    assert "Incidents by sector" in body and "Banking" in body
+    assert body.lstrip().startswith("<?xml")
+    assert "<svg" in body
+    assert "Incidents by sector" in body
+    assert "Banking" in body
 
     top = csv_rows(coordinator.get("/awareness/national/data/top_organizations.csv", period()))
     assert top[0][:3] == ["Organization", "Events", "Host-days"]
@@ -129,7 +132,8 @@ def test_banking_analyst_sees_its_subtree_and_not_the_country_or_telecom(
             analyst.get("/awareness/team/banking/data/top_organizations.csv", period())
         )[1:]
     }
-    assert top <= {"National-Bank", "City-Bank"} and "National-Bank" in top
+    assert top <= {"National-Bank", "City-Bank"}
+    assert "National-Bank" in top
     # A filter naming a CERT of another branch is refused, not widened.
     assert (
         analyst.get(
@@ -208,13 +212,15 @@ def test_council_sees_aggregates_and_never_an_organization_or_incident(
     )
     assert sectors == {"Banking": "1", "Telecom": "1", "Health": "1"}
     svg = council.get("/awareness/council/plots/incidents_week.svg", period())
-    assert svg.status_code == 200 and b"<svg" in svg.content
+    assert svg.status_code == 200
+    assert b"<svg" in svg.content
 
 
 def test_national_aggregates_for_the_council_pages(world: World, landscape: Any) -> None:
     tables = selectors.national_aggregates(world.users["council"])
     names = {t.name for t in tables}
-    assert "incidents_sector" in names and "top_organizations" not in names
+    assert "incidents_sector" in names
+    assert "top_organizations" not in names
     sectors = {t.name: t for t in tables}["incidents_sector"]
     assert sum(row[1] for row in sectors.rows) == 3
     with pytest.raises(NotFound):
@@ -266,3 +272,31 @@ def test_the_index_leads_each_user_to_its_dashboards(world: World) -> None:
     coordinator = client_for(world, "national.coordinator").get("/awareness/")
     assert coordinator.status_code == 200
     assert "/awareness/national/" in coordinator.content.decode()
+
+
+def test_deadlines_falling_overdue_are_counted_by_the_periodic_refresh(
+    world: World, landscape: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    coordinator = client_for(world, "national.coordinator")
+    health = {
+        row[0]: row
+        for row in csv_rows(coordinator.get("/awareness/national/data/team_health.csv", period()))[
+            1:
+        ]
+    }
+    assert health["Banking"][3] == "0"  # nothing overdue yet
+    # A month later nobody has answered: every open deadline is past due.
+    services.refresh_all_incidents(now=timezone.now() + dt.timedelta(days=40))
+    health = {
+        row[0]: row
+        for row in csv_rows(coordinator.get("/awareness/national/data/team_health.csv", period()))[
+            1:
+        ]
+    }
+    assert health["Banking"][3] == "1"
+    assert int(health["Banking"][4]) >= 1  # SLA deadlines decided (missed)
+    assert health["Banking"][6] == "0"  # none met in time

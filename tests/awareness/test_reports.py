@@ -142,7 +142,8 @@ def test_council_edition_has_aggregates_only(world: World, landscape: Any, tmp_p
     for secret in ("Most affected organizations", "National-Bank", "Telco", "Notable incidents"):
         assert secret not in text
     report = NationalReport.objects.get()
-    assert report.edition == "council" and report.period == "quarterly"
+    assert report.edition == "council"
+    assert report.period == "quarterly"
 
 
 def test_reports_are_generated_by_the_task_listed_and_downloaded_by_role(
@@ -162,7 +163,8 @@ def test_reports_are_generated_by_the_task_listed_and_downloaded_by_role(
     assert national.generated_by == world.users["national.coordinator"]
 
     listing = coordinator.get("/awareness/reports/").content.decode()
-    assert national.title in listing and council_edition.title in listing
+    assert national.title in listing
+    assert council_edition.title in listing
     download = coordinator.get(f"/awareness/reports/{national.pk}.pdf")
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
@@ -205,3 +207,26 @@ def test_a_bad_report_order_is_explained(world: World) -> None:
     assert response.status_code == 200
     assert "YYYY-MM" in response.content.decode()
     assert not NationalReport.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduled_refresh_generates_each_ended_periods_reports_once(world: World) -> None:
+    require_pango()
+    out = StringIO()
+    call_command("reports", "refresh", "--schedule", stdout=out)
+    assert "every hour" in out.getvalue()
+    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", verbosity=0)
+    month_start, _ = period_bounds("monthly")
+    quarter_start, _ = period_bounds("quarterly")
+    made = set(NationalReport.objects.values_list("period", "edition", "start"))
+    assert made == {
+        ("monthly", "national", month_start),
+        ("monthly", "council", month_start),
+        ("quarterly", "national", quarter_start),
+        ("quarterly", "council", quarter_start),
+    }
+    from certhub.awareness import services
+
+    assert services.generate_due_reports() == []
+    call_command("reports", "refresh", stdout=out)
+    assert "rollups refreshed" in out.getvalue()

@@ -360,3 +360,23 @@ def generate_report(
         title=context["title"],
         pdf=pdf,
     )
+
+
+def generate_due_reports(*, today: dt.date | None = None) -> list[NationalReport]:
+    """The reports of the last complete month and quarter not generated yet, both
+    editions (the periodic task calls this: the reports appear once a period ends)."""
+    from certhub.awareness import reports
+
+    made = []
+    for period in NationalReport.Period.values:
+        start, _end = reports.period_bounds(period, today=today)
+        for edition in NationalReport.Edition.values:
+            if not NationalReport.objects.filter(
+                period=period, edition=edition, start=start
+            ).exists():
+                made.append(
+                    generate_report(
+                        actor=None, period=period, edition=edition, month=f"{start:%Y-%m}"
+                    )
+                )
+    return made

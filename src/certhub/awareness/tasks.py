@@ -14,9 +14,11 @@ from certhub.awareness import services
 @task(queue_name="default")
 def refresh_rollups(reschedule: bool = False) -> dict[str, int]:
     """Recount every incident into the rollups (deadlines fall overdue without anyone
-    saving anything) and, with ``reschedule``, come back after
-    CERTHUB_AWARENESS_REFRESH_INTERVAL seconds (default one hour)."""
+    saving anything), generate the national reports of a period that just ended, and,
+    with ``reschedule``, come back after CERTHUB_AWARENESS_REFRESH_INTERVAL seconds
+    (default one hour)."""
     written = {"incidents": services.refresh_all_incidents()}
+    written["reports"] = len(services.generate_due_reports())
     if reschedule:
         interval = int(getattr(settings, "CERTHUB_AWARENESS_REFRESH_INTERVAL", 3600))
         refresh_rollups.using(run_after=timezone.now() + dt.timedelta(seconds=interval)).enqueue(
