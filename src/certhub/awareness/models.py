@@ -17,8 +17,9 @@ from certhub.tenancy.models import Organization, Sector, Team
 
 class EventRollup(models.Model):
     """Feed events of one day (UTC) counted by the sector and responsible team they were
-    routed to, the feed (report type) and the classification: the national and team
-    views of the feeds. Unrouted events have no team and no sector."""
+    routed to at ingest (the event's own ``sector`` and ``team``), the feed (report type)
+    and the classification: the national and team views of the feeds. Unrouted events
+    have no team and no sector."""
 
     day = models.DateField(_("day (UTC)"))
     sector = models.ForeignKey(

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.csp import CSP
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
@@ -81,7 +82,7 @@ def dashboard(request: HttpRequest, audience: str, key: str = "") -> HttpRespons
         filters = selectors.Filters.parse()
         tables = selectors.dashboard_tables(request.user, reach, filters)
     base = _base(reach)
-    query = "&".join(f"{k}={v}" for k, v in filters.query().items())
+    query = urlencode(filters.query())
     sectors, teams = selectors.filter_choices(request.user, reach)
     return render(
         request,
