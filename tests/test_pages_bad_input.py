@@ -43,6 +43,11 @@ PAGES = [
     "/council/recommendations/",
     "/council/meetings/",
     "/council/disputes/",
+    "/awareness/",
+    "/awareness/national/",
+    "/awareness/council/",
+    "/awareness/organization/national-bank/",
+    "/awareness/reports/",
 ]
 
 

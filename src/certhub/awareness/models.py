@@ -1,4 +1,193 @@
 """Situational awareness (DESIGN.md section 6): daily rollups, stored national reports,
-and (council_models) the CERT Council's members, meetings, recommendations and disputes."""
+and (council_models) the CERT Council's members, meetings, recommendations and disputes.
 
-from certhub.awareness.council_models import *  # noqa: F403
+The rollups are what every dashboard, plot, statistics answer and report reads: small
+tables of counts per day, refreshed from the events and incidents by the services (on
+the feeds' ``events_loaded`` signal, after an incident or deadline changes, and by a
+periodic task), so that no page counts millions of rows while a user waits."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from certhub.tenancy.models import Organization, Sector, Team
+
+
+class EventRollup(models.Model):
+    """Feed events of one day (UTC) counted by the sector and responsible team they were
+    routed to at ingest (the event's own ``sector`` and ``team``), the feed (report type)
+    and the classification: the national and team views of the feeds. Unrouted events
+    have no team and no sector."""
+
+    day = models.DateField(_("day (UTC)"))
+    sector = models.ForeignKey(
+        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+    feed_name = models.CharField(_("feed"), max_length=100)
+    classification_taxonomy = models.CharField(_("classification.taxonomy"), max_length=50)
+    classification_type = models.CharField(_("classification.type"), max_length=50)
+    is_cii = models.BooleanField(_("CII organizations"), default=False)
+    events = models.BigIntegerField(_("events"), default=0)
+    sightings = models.BigIntegerField(_("sightings"), default=0)
+
+    class Meta:
+        verbose_name = _("event rollup")
+        verbose_name_plural = _("event rollups")
+        # Covering: the national and Council charts read a range of days from the index.
+        indexes = [
+            models.Index(
+                fields=["day", "team", "sector", "feed_name", "events"],
+                name="awareness_event_day",
+            ),
+            models.Index(fields=["team", "day"], name="awareness_event_team_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.feed_name} {self.classification_type}: {self.events}"
+
+
+class OrgEventRollup(models.Model):
+    """One organization's feed events of one day per feed: how many events and how many
+    distinct hosts (addresses, or names where a report gives no address). The
+    organization's exposure trend and the most affected organizations."""
+
+    day = models.DateField(_("day (UTC)"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    sector = models.ForeignKey(
+        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+    feed_name = models.CharField(_("feed"), max_length=100)
+    events = models.BigIntegerField(_("events"), default=0)
+    hosts = models.BigIntegerField(_("distinct hosts"), default=0)
+
+    class Meta:
+        verbose_name = _("organization event rollup")
+        verbose_name_plural = _("organization event rollups")
+        indexes = [
+            models.Index(fields=["organization", "day"], name="awareness_org_day"),
+            # Covering: the most affected organizations over a range of days.
+            models.Index(
+                fields=["day", "team", "sector", "organization", "events", "hosts"],
+                name="awareness_orgevent_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organization_id} {self.feed_name}: {self.events}"
+
+
+class IncidentRollup(models.Model):
+    """Incidents reported on one day (UTC) counted by handling team, sector (of the
+    reporting organization, else of an affected one), RSIT category and priority: how
+    many, how many are still open, and the response SLA deadlines already decided (met,
+    or past due) and those met in time. An incident counts once, under its handling
+    team."""
+
+    day = models.DateField(_("day reported (UTC)"))
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, db_index=False, related_name="+")
+    sector = models.ForeignKey(
+        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"))
+    incidents = models.IntegerField(_("incidents"), default=0)
+    open = models.IntegerField(_("open"), default=0)
+    sla_decided = models.IntegerField(_("SLA deadlines decided"), default=0)
+    sla_met = models.IntegerField(_("SLA deadlines met in time"), default=0)
+    overdue = models.IntegerField(_("with a deadline overdue (at the refresh)"), default=0)
+
+    class Meta:
+        verbose_name = _("incident rollup")
+        verbose_name_plural = _("incident rollups")
+        # Covering indexes: every dashboard query is a range of days read from the index
+        # alone (SQLite has no INCLUDE; the columns are part of the key).
+        indexes = [
+            models.Index(
+                fields=[
+                    "day",
+                    "team",
+                    "sector",
+                    "category",
+                    "priority",
+                    "incidents",
+                    "open",
+                    "sla_decided",
+                    "sla_met",
+                    "overdue",
+                ],
+                name="awareness_incident_day",
+            ),
+            models.Index(fields=["team", "day"], name="awareness_incident_team_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id} {self.category} P{self.priority}: {self.incidents}"
+
+
+class RollupState(models.Model):
+    """How fresh one kind of rollup is: its version grows at every refresh, so a plot
+    rendered from it can be cached under the version and is never served stale."""
+
+    kind = models.CharField(_("rollup"), max_length=20, unique=True)
+    version = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(_("refreshed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup states")
+
+    def __str__(self) -> str:
+        return f"{self.kind} v{self.version}"
+
+
+class NationalReport(models.Model):
+    """A monthly or quarterly national situation report as generated (PDF, kept for
+    good): the full version for the National CERT, or the Council version with
+    aggregates only."""
+
+    class Period(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+
+    class Edition(models.TextChoices):
+        NATIONAL = "national", _("National CERT")
+        COUNCIL = "council", _("CERT Council (aggregates only)")
+
+    period = models.CharField(_("period"), max_length=10, choices=Period.choices)
+    edition = models.CharField(_("edition"), max_length=10, choices=Edition.choices)
+    start = models.DateField(_("first day"))
+    end = models.DateField(_("last day"))
+    title = models.CharField(_("title"), max_length=200)
+    pdf = models.FileField(_("PDF"), upload_to="awareness/reports/")
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    generated_at = models.DateTimeField(_("generated"), auto_now_add=True)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("generated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("national report")
+        verbose_name_plural = _("national reports")
+        ordering = ["-start", "-generated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+from certhub.awareness.council_models import *  # noqa: E402, F403
