@@ -55,3 +55,39 @@ def launch_chromium(playwright: Any) -> Any:
 
 
 from tests.smtp import smtp_server  # noqa: E402,F401 - a fixture for every test folder
+
+
+class _OneRequestAtATime:
+    """The live server's WSGI application behind a lock. On SQLite the test database
+    lives in memory, and the live server's threads share its one connection: a browser
+    that fetches a page's images in parallel would use it from two threads at once
+    ("bad parameter or other API misuse"). A real database file (WAL, busy timeout)
+    or PostgreSQL gives each thread its own connection and needs no lock."""
+
+    def __init__(self, application: Any) -> None:
+        import threading
+
+        self.application = application
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with self.lock:
+            # The whole response inside the lock: a streamed one reads the database while
+            # it is sent, and closing it (request_finished) touches the connection too.
+            response = self.application(environ, start_response)
+            try:
+                return list(response)
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server: Any) -> Any:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        server = live_server.thread.httpd
+        if not isinstance(server.get_app(), _OneRequestAtATime):
+            server.set_app(_OneRequestAtATime(server.get_app()))
+    return live_server

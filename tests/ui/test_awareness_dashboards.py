@@ -35,20 +35,10 @@ def sign_in(browser: Any, base: str, username: str, path: str) -> Any:
 
 
 def plots_loaded(page: Any) -> list[int]:
-    """The natural width of every plot on the page, once each has loaded (0: broken).
-
-    A plot that failed is asked for once more, alone: the browser fetches the plots in
-    parallel, and the test database (SQLite in memory, shared cache, behind the live
-    server's threads) answers a concurrent reader "table locked" where a real database
-    file (WAL, busy timeout) or PostgreSQL waits."""
-    every_complete = "Array.from(document.querySelectorAll('img.plot')).every(i => i.complete)"
-    page.wait_for_function(every_complete)
-    page.eval_on_selector_all(
-        "img.plot",
-        "images => images.filter(i => i.naturalWidth === 0)"
-        ".forEach(i => { i.src = i.src + '&again=1'; })",
+    """The natural width of every plot on the page, once each has loaded (0: broken)."""
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('img.plot')).every(i => i.complete)"
     )
-    page.wait_for_function(every_complete)
     widths: list[int] = page.eval_on_selector_all(
         "img.plot", "images => images.map(i => i.naturalWidth)"
     )
