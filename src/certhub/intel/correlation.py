@@ -1,0 +1,292 @@
+"""The correlation index in pure functions (no database): which keys a value is stored
+under, and which keys a lookup of a value probes.
+
+Every indicator is reduced to index keys ``(kind, value)`` in canonical form (the
+incidents app's ``normalise``: lower case, refanged, compressed IPv6, IPv4-mapped IPv6
+as IPv4). A key is stored as its BLAKE2b-64 hash (a signed 64-bit integer, as feeds'
+event identity), so one B-tree probe finds every sighting of it whatever the value's
+length; addresses and networks also carry the 32-hex address key tenancy and feeds use,
+so "addresses inside this network" is one index range scan.
+
+Matching beyond the exact value:
+- an address matches the networks containing it, and a network the addresses and
+  smaller networks inside it (lookups probe only the prefix lengths actually stored);
+- a domain matches its parent domains (``a.b.example`` finds ``b.example``);
+- a URL is also stored under its host, so a URL matches its host's domain or address
+  (and that domain's parents), and a domain finds the URLs on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from certhub.core.errors import Invalid
+from certhub.incidents.choices import ObservableKind
+from certhub.incidents.observables import Indicator, normalise
+from certhub.tenancy.assets import address_key
+
+
+class KeyKind(models.TextChoices):
+    """What an index key is (addresses of both families share one kind)."""
+
+    IP = "ip", _("IP address")
+    CIDR = "cidr", _("IP network")
+    DOMAIN = "domain", _("Domain")
+    URL = "url", _("URL")
+    EMAIL = "email", _("E-mail address")
+    MD5 = "md5", _("MD5 hash")
+    SHA1 = "sha1", _("SHA-1 hash")
+    SHA256 = "sha256", _("SHA-256 hash")
+    ASN = "asn", _("Autonomous system")
+    CVE = "cve", _("CVE identifier")
+    FILE = "file", _("File name")
+
+
+class Via(models.TextChoices):
+    """How a sighting matched the value looked up."""
+
+    EXACT = "exact", _("same value")
+    PARENT = "parent", _("parent domain")
+    NETWORK = "network", _("in a network")
+    INSIDE = "inside", _("inside this network")
+    HOST = "host", _("URL host")
+
+
+_OBSERVABLE_KIND = {
+    ObservableKind.IPV4: KeyKind.IP,
+    ObservableKind.IPV6: KeyKind.IP,
+    ObservableKind.CIDR: KeyKind.CIDR,
+    ObservableKind.DOMAIN: KeyKind.DOMAIN,
+    ObservableKind.URL: KeyKind.URL,
+    ObservableKind.EMAIL: KeyKind.EMAIL,
+    ObservableKind.MD5: KeyKind.MD5,
+    ObservableKind.SHA1: KeyKind.SHA1,
+    ObservableKind.SHA256: KeyKind.SHA256,
+    ObservableKind.ASN: KeyKind.ASN,
+    ObservableKind.CVE: KeyKind.CVE,
+    ObservableKind.FILENAME: KeyKind.FILE,
+}
+# The observable kind a key kind is entered as (search pages, per-value pages).
+KEY_TO_OBSERVABLE = {
+    KeyKind.CIDR: ObservableKind.CIDR,
+    KeyKind.DOMAIN: ObservableKind.DOMAIN,
+    KeyKind.URL: ObservableKind.URL,
+    KeyKind.EMAIL: ObservableKind.EMAIL,
+    KeyKind.MD5: ObservableKind.MD5,
+    KeyKind.SHA1: ObservableKind.SHA1,
+    KeyKind.SHA256: ObservableKind.SHA256,
+    KeyKind.ASN: ObservableKind.ASN,
+    KeyKind.CVE: ObservableKind.CVE,
+    KeyKind.FILE: ObservableKind.FILENAME,
+}
+
+
+def key_hash(kind: str, value: str) -> int:
+    """BLAKE2b-64 of the key as a signed 64-bit integer (fits a BIGINT column). Two
+    different keys collide with probability about n^2 / 2^65; a collision only adds a
+    sighting that the stored value (kept next to the hash) lets a reader drop."""
+    digest = hashlib.blake2b(f"{kind}\x00{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row's worth of index key for a stored value."""
+
+    kind: str
+    value: str
+    hash: int
+    ip_key: str | None = None  # 32 hex digits: an address, or a network's first address
+    prefix_len: int | None = None  # networks only
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One exact key a lookup reads, and how a sighting under it matches."""
+
+    hash: int
+    kind: str
+    value: str
+    via: str
+
+
+@dataclass(frozen=True)
+class RangeProbe:
+    """Addresses and networks inside a network: a range scan on the address key."""
+
+    start: str
+    end: str
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _ip_entry(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Entry:
+    value = address.compressed
+    return Entry(KeyKind.IP, value, key_hash(KeyKind.IP, value), ip_key=address_key(address))
+
+
+def _network_entry(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Entry:
+    if network.prefixlen == network.max_prefixlen:
+        return _ip_entry(network.network_address)
+    value = str(network)
+    return Entry(
+        KeyKind.CIDR,
+        value,
+        key_hash(KeyKind.CIDR, value),
+        ip_key=address_key(network.network_address),
+        prefix_len=network.prefixlen,
+    )
+
+
+def _plain(kind: str, value: str) -> Entry:
+    return Entry(kind, value, key_hash(kind, value))
+
+
+def _host_entry(url: str) -> Entry | None:
+    host = urlsplit(url).hostname
+    if not host:
+        return None
+    try:
+        return _ip_entry(_address(host))
+    except ValueError:
+        return _plain(KeyKind.DOMAIN, host)
+
+
+def entries_for(indicator: Indicator) -> list[Entry]:
+    """The keys a normalised indicator is stored under (a URL also under its host)."""
+    kind = _OBSERVABLE_KIND[ObservableKind(indicator.kind)]
+    value = indicator.value
+    if kind == KeyKind.IP:
+        return [_ip_entry(_address(value))]
+    if kind == KeyKind.CIDR:
+        return [_network_entry(ipaddress.ip_network(value, strict=False))]
+    if kind == KeyKind.URL:
+        host = _host_entry(value)
+        return [_plain(kind, value), *([host] if host else [])]
+    return [_plain(kind, value)]
+
+
+def entries_for_value(kind: str, raw: str) -> list[Entry]:
+    """Keys of a raw value of an observable kind (Invalid when it does not parse)."""
+    return entries_for(normalise(kind, raw))
+
+
+def parent_domains(domain: str) -> list[str]:
+    """``a.b.example`` -> ``[b.example]``: parents with at least two labels (a top-level
+    domain alone is never an indicator)."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
+
+
+def _network_probes(
+    address_or_network: ipaddress.IPv4Address
+    | ipaddress.IPv6Address
+    | ipaddress.IPv4Network
+    | ipaddress.IPv6Network,
+    prefixes: Iterable[tuple[int, int]],
+    via: str,
+) -> list[Probe]:
+    """The stored networks that could contain it: one probe per stored prefix length."""
+    if isinstance(address_or_network, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        version = address_or_network.version
+        own = address_or_network.max_prefixlen
+        base = ipaddress.ip_network(address_or_network)
+    else:
+        version = address_or_network.version
+        own = address_or_network.prefixlen
+        base = address_or_network
+    probes = []
+    for prefix_version, length in prefixes:
+        if prefix_version != version or length >= own:
+            continue
+        supernet = str(base.supernet(new_prefix=length))
+        probes.append(Probe(key_hash(KeyKind.CIDR, supernet), KeyKind.CIDR, supernet, via))
+    return probes
+
+
+def _domain_probes(domain: str, via: str) -> list[Probe]:
+    probes = [Probe(key_hash(KeyKind.DOMAIN, domain), KeyKind.DOMAIN, domain, via)]
+    for parent in parent_domains(domain):
+        probes.append(Probe(key_hash(KeyKind.DOMAIN, parent), KeyKind.DOMAIN, parent, Via.PARENT))
+    return probes
+
+
+def probes_for(
+    indicator: Indicator, prefixes: Iterable[tuple[int, int]] = ()
+) -> tuple[list[Probe], RangeProbe | None]:
+    """What a lookup of ``indicator`` reads: exact keys (the value, its parents, the
+    networks around it, its URL host) and, for a network, the range inside it.
+    ``prefixes``: the (IP version, prefix length) pairs of the networks stored."""
+    prefixes = list(prefixes)
+    probes: list[Probe] = []
+    range_probe: RangeProbe | None = None
+    for entry in entries_for(indicator):
+        via = (
+            Via.EXACT
+            if entry.kind == _OBSERVABLE_KIND[ObservableKind(indicator.kind)]
+            else Via.HOST
+        )
+        if entry.kind == KeyKind.IP:
+            probes.append(Probe(entry.hash, entry.kind, entry.value, via))
+            probes += _network_probes(_address(entry.value), prefixes, Via.NETWORK)
+        elif entry.kind == KeyKind.CIDR:
+            network = ipaddress.ip_network(entry.value)
+            probes.append(Probe(entry.hash, entry.kind, entry.value, via))
+            probes += _network_probes(network, prefixes, Via.NETWORK)
+            range_probe = RangeProbe(
+                address_key(network.network_address),
+                address_key(network.broadcast_address),
+                network,
+            )
+        elif entry.kind == KeyKind.DOMAIN:
+            probes += _domain_probes(entry.value, via)
+        else:
+            probes.append(Probe(entry.hash, entry.kind, entry.value, via))
+    return probes, range_probe
+
+
+def inside(network: ipaddress.IPv4Network | ipaddress.IPv6Network, kind: str, value: str) -> bool:
+    """Whether a stored address or network lies inside ``network`` (a range scan's row
+    check: the address key range also holds bigger networks starting there)."""
+    try:
+        if kind == KeyKind.IP:
+            return _address(value) in network
+        other = ipaddress.ip_network(value)
+    except ValueError:
+        return False
+    return other.version == network.version and other.subnet_of(network)  # type: ignore[arg-type]
+
+
+def parse_key(kind: str, value: str) -> Indicator:
+    """A value addressed by an observable kind or a key kind (the per-value page's URL),
+    normalised; Invalid otherwise."""
+    if kind in ObservableKind.values and kind != ObservableKind.IPV4:
+        return normalise(kind, value)
+    if kind in (KeyKind.IP, ObservableKind.IPV4):
+        try:
+            address = _address(value.strip())
+        except ValueError as exc:
+            raise Invalid(_("%(value)s is not an IP address.") % {"value": value[:100]}) from exc
+        observable_kind = ObservableKind.IPV4 if address.version == 4 else ObservableKind.IPV6
+        return normalise(observable_kind, str(address))
+    if kind not in KEY_TO_OBSERVABLE:
+        raise Invalid(_("Unknown indicator type %(kind)s.") % {"kind": kind[:20]})
+    return normalise(KEY_TO_OBSERVABLE[KeyKind(kind)], value)
+
+
+def key_of(indicator: Indicator) -> Entry:
+    """The indicator's own key (the first of its entries)."""
+    return entries_for(indicator)[0]

@@ -1,0 +1,177 @@
+"""Reading and writing the sightings table in bulk (the hot path: feeds, batch
+correlation, the benchmark). Plain SQL on the same connection the ORM uses: rows go in
+with COPY on PostgreSQL and executemany on SQLite, and lookups are single index probes,
+so neither pays the ORM's per-row cost. The visibility rules are applied above, in the
+selectors, on the few rows a lookup returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+
+from certhub.intel.correlation import Probe, RangeProbe
+from certhub.intel.models import IndexedPrefix, IndicatorFlag, Sighting
+
+TABLE = Sighting._meta.db_table
+COLUMNS = (
+    '"key"',
+    "kind",
+    "value",
+    "ip_key",
+    "prefix_len",
+    "observable_id",
+    "incident_id",
+    "organization_id",
+    "sector_id",
+    "day",
+    "events",
+)
+# SQLite allows 32766 bound variables per statement; keep well below.
+_CHUNK = 10_000
+
+RowValues = tuple[
+    int, str, str, str | None, int | None, int | None, int | None, int | None, int | None,
+    dt.date, int,
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A sighting a lookup found (the columns the selectors need)."""
+
+    id: int
+    key: int
+    kind: str
+    value: str
+    observable_id: int | None
+    incident_id: int | None
+    organization_id: int | None
+    sector_id: int | None
+    day: dt.date
+    events: int
+
+    @property
+    def from_feed(self) -> bool:
+        return self.observable_id is None
+
+
+_SELECT = (
+    'SELECT id, "key", kind, value, observable_id, incident_id, organization_id, sector_id, '
+    f"day, events FROM {TABLE}"
+)
+
+
+def _day(value: object) -> dt.date:
+    # SQLite hands back the ISO text of a DATE column to a plain cursor.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _hit(row: Sequence[object]) -> Hit:
+    return Hit(
+        int(row[0]),  # type: ignore[call-overload]
+        int(row[1]),  # type: ignore[call-overload]
+        str(row[2]),
+        str(row[3]),
+        row[4],  # type: ignore[arg-type]
+        row[5],  # type: ignore[arg-type]
+        row[6],  # type: ignore[arg-type]
+        row[7],  # type: ignore[arg-type]
+        _day(row[8]),
+        int(row[9]),  # type: ignore[call-overload]
+    )
+
+
+def insert_rows(rows: Iterable[RowValues]) -> int:
+    """Append sightings: COPY on PostgreSQL, executemany on SQLite. Returns the count."""
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN"
+            with cursor.cursor.copy(sql) as copy:  # psycopg 3
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})"
+        batch: list[RowValues] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= _CHUNK:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def _in_chunks(keys: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def hits_for_keys(keys: Iterable[int], *, exclude_incident: int | None = None) -> list[Hit]:
+    """Every sighting stored under any of ``keys``: one index probe per key (one
+    statement per ten thousand keys; an array parameter on PostgreSQL)."""
+    unique = sorted(set(keys))
+    if not unique:
+        return []
+    hits: list[Hit] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f'{_SELECT} WHERE "key" = ANY(%s)', [unique])
+            hits = [_hit(row) for row in cursor.fetchall()]
+        else:
+            for chunk in _in_chunks(unique):
+                marks = ", ".join("%s" for _ in chunk)
+                cursor.execute(f'{_SELECT} WHERE "key" IN ({marks})', list(chunk))
+                hits += [_hit(row) for row in cursor.fetchall()]
+    if exclude_incident is not None:
+        hits = [h for h in hits if h.incident_id != exclude_incident]
+    return hits
+
+
+def hits_in_range(probe: RangeProbe, *, limit: int) -> list[Hit]:
+    """Addresses and networks whose address key lies inside the probe's network (the
+    caller checks each row with ``correlation.inside``): one range scan, capped."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_SELECT} WHERE ip_key >= %s AND ip_key <= %s ORDER BY ip_key LIMIT %s",
+            [probe.start, probe.end, limit],
+        )
+        return [_hit(row) for row in cursor.fetchall()]
+
+
+def stored_prefixes() -> list[tuple[int, int]]:
+    """The (IP version, prefix length) pairs of the networks in the index."""
+    return list(IndexedPrefix.objects.values_list("version", "prefix_len"))
+
+
+def note_prefixes(pairs: Iterable[tuple[int, int]]) -> None:
+    IndexedPrefix.objects.bulk_create(
+        [IndexedPrefix(version=v, prefix_len=p) for v, p in set(pairs)], ignore_conflicts=True
+    )
+
+
+def flags_for(keys: Iterable[int]) -> dict[int, IndicatorFlag]:
+    unique = sorted(set(keys))
+    found: dict[int, IndicatorFlag] = {}
+    for chunk in _in_chunks(unique):
+        found.update({f.key: f for f in IndicatorFlag.objects.filter(key__in=list(chunk))})
+    return found
+
+
+def common_keys(keys: Iterable[int]) -> set[int]:
+    return {k for k, flag in flags_for(keys).items() if flag.common}
+
+
+def lookup(probes: Sequence[Probe], *, exclude_incident: int | None = None) -> list[Hit]:
+    """The sightings under the probes' keys, leaving out keys flagged common."""
+    keys = {p.hash for p in probes}
+    keys -= common_keys(keys)
+    return hits_for_keys(keys, exclude_incident=exclude_incident)
