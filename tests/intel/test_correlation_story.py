@@ -75,27 +75,34 @@ def test_one_c2_address_across_a_bank_a_ministry_and_a_sinkhole_feed(
         path=sinkhole_file(tmp_path, [("198.51.100.23", C2), ("198.51.100.24", C2)])
     )
     assert outcome.status == "done"
+    assert outcome.run is not None
     run_worker()  # indexes the run (task enqueued from feeds' events_loaded) and sends mail
     assert IndexedRun.objects.get(run_id=outcome.run.pk).events == 2
 
     flag = IndicatorFlag.objects.get(value=C2)
-    assert flag.widespread and not flag.common
+    assert flag.widespread
+    assert not flag.common
     assert flag.organizations == 3  # the bank, the ministry, the telecom customer
 
     # The national analyst sees both the ministry's incident and the feed events.
     national = bearer_client(world.users["national.analyst"])
     seen = correlation_of(national, bank.reference, C2)
-    assert seen["incidents"] == 1 and seen["organizations"] == 1 and seen["sectors"] == 1
+    assert seen["incidents"] == 1
+    assert seen["organizations"] == 1
+    assert seen["sectors"] == 1
     assert seen["feed_events"] == 2
     assert [s["reference"] for s in seen["seen_in"]] == [ministry.reference]
     assert [(d["organization"], d["events"]) for d in seen["feed_days"]] == [("Telco", 2)]
-    assert seen["hidden_incidents"] == 0 and seen["widespread"] is True
+    assert seen["hidden_incidents"] == 0
+    assert seen["widespread"] is True
 
     # The banking analyst: counted, but the ministry's incident is not named.
     banking = bearer_client(world.users["banking.analyst"])
     seen = correlation_of(banking, bank.reference, C2)
-    assert seen["incidents"] == 1 and seen["feed_events"] == 2
-    assert seen["seen_in"] == [] and seen["hidden_incidents"] == 1
+    assert seen["incidents"] == 1
+    assert seen["feed_events"] == 2
+    assert seen["seen_in"] == []
+    assert seen["hidden_incidents"] == 1
     assert seen["feed_days"] == []  # the telecom customer's events are not the bank's
     assert ministry.reference not in str(
         banking.get(f"/api/v1/incidents/{bank.reference}/correlations").json()
@@ -105,7 +112,9 @@ def test_one_c2_address_across_a_bank_a_ministry_and_a_sinkhole_feed(
     reporter = bearer_client(world.users["national-bank.reporter"])
     seen = correlation_of(reporter, bank.reference, C2)
     assert (seen["incidents"], seen["feed_events"], seen["hidden_incidents"]) == (0, 0, 0)
-    assert seen["seen_in"] == [] and seen["feed_days"] == [] and seen["widespread"] is False
+    assert seen["seen_in"] == []
+    assert seen["feed_days"] == []
+    assert seen["widespread"] is False
 
     # Both incidents were escalated by the rule "widespread" to the National CERT, the
     # lowest team over the bank's, the ministry's and the telecom customer's CERTs.
@@ -127,4 +136,5 @@ def test_one_c2_address_across_a_bank_a_ministry_and_a_sinkhole_feed(
     assert "national.analyst@example.org" in received[0].rcpt_tos
     assert "banking.analyst@example.org" not in received[0].rcpt_tos
     body = message.get_body(preferencelist=("plain",)).get_content()
-    assert C2 in body and "3 organizations" in body
+    assert C2 in body
+    assert "3 organizations" in body

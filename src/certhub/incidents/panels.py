@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # AppConfigs import this module before the models are ready
 @dataclass(frozen=True)
 class IncidentPanel:
     template: str
-    context: Callable[[Any, Incident, Access], dict[str, Any] | None]  # noqa: F821
+    context: Callable[[Any, Incident, Access], dict[str, Any] | None]
     order: int = 100
 
 

@@ -200,14 +200,12 @@ def _network_probes(
     via: str,
 ) -> list[Probe]:
     """The stored networks that could contain it: one probe per stored prefix length."""
+    own: int
     if isinstance(address_or_network, ipaddress.IPv4Address | ipaddress.IPv6Address):
-        version = address_or_network.version
-        own = address_or_network.max_prefixlen
         base = ipaddress.ip_network(address_or_network)
     else:
-        version = address_or_network.version
-        own = address_or_network.prefixlen
         base = address_or_network
+    version, own = base.version, base.prefixlen
     probes = []
     for prefix_version, length in prefixes:
         if prefix_version != version or length >= own:

@@ -24,7 +24,8 @@ class Sighting(models.Model):
     value = models.CharField(_("value"), max_length=2000)
     # Addresses and networks: the 32-hex address key (a network's first address), as
     # tenancy's Asset and feeds' Event, so "inside this network" is one range scan.
-    ip_key = models.CharField(max_length=32, null=True, blank=True)
+    # NULL, not "", for other kinds: the partial index holds addresses only.
+    ip_key = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     prefix_len = models.PositiveSmallIntegerField(null=True, blank=True)
     # The incident side. Deleting an observable (or its incident) deletes its sightings
     # (one DELETE through the partial index below).

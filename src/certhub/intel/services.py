@@ -200,7 +200,10 @@ def store_feed_aggregates(found: dict[tuple[int, int | None, dt.date], _Aggregat
     grow = [(found[slot].events, row_id) for slot, row_id in existing.items() if slot in found]
     if grow:
         with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {index.TABLE} SET events = events + %s WHERE id = %s", grow)
+            cursor.executemany(
+                f"UPDATE {index.TABLE} SET events = events + %s WHERE id = %s",  # noqa: S608
+                grow,
+            )
     rows = (
         (
             a.entry.hash,
@@ -270,20 +273,18 @@ class ValueCount:
 
 def _group_counts(keys: Sequence[int]) -> list[tuple[int, int, int]]:
     """(key, distinct feed organizations, distinct incidents) per key, in SQL."""
-    sql = (
-        f'SELECT "key", COUNT(DISTINCT organization_id), COUNT(DISTINCT incident_id) '
-        f"FROM {index.TABLE} WHERE "
-    )
+    counts = "COUNT(DISTINCT organization_id), COUNT(DISTINCT incident_id)"
+    sql = f'SELECT "key", {counts} FROM {index.TABLE} WHERE '  # noqa: S608
     out: list[tuple[int, int, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(sql + '"key" = ANY(%s) GROUP BY "key"', [list(keys)])
-            out = [tuple(r) for r in cursor.fetchall()]  # type: ignore[misc]
+            out = [(r[0], r[1], r[2]) for r in cursor.fetchall()]
         else:
             for chunk in index._in_chunks(keys):
                 marks = ", ".join("%s" for _ in chunk)
                 cursor.execute(sql + f'"key" IN ({marks}) GROUP BY "key"', list(chunk))
-                out += [tuple(r) for r in cursor.fetchall()]  # type: ignore[misc]
+                out += [(r[0], r[1], r[2]) for r in cursor.fetchall()]
     return out
 
 
