@@ -39,6 +39,8 @@ PAGES = [
     "/security-advisories/",
     "/security-advisories/feed.atom",
     "/notifications/preferences/",
+    "/intel/",
+    "/intel/value/",
 ]
 
 

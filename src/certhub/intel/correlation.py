@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.db import models
@@ -29,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certhub.core.errors import Invalid
 from certhub.incidents.choices import ObservableKind
-from certhub.incidents.observables import Indicator, normalise
+from certhub.incidents.observables import FILE_EXTENSIONS, Indicator, normalise
 from certhub.tenancy.assets import address_key
 
 
@@ -96,9 +99,8 @@ def key_hash(kind: str, value: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One row's worth of index key for a stored value."""
+class Entry(NamedTuple):
+    """One row's worth of index key for a stored value (a tuple: millions are made)."""
 
     kind: str
     value: str
@@ -107,8 +109,7 @@ class Entry:
     prefix_len: int | None = None  # networks only
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(NamedTuple):
     """One exact key a lookup reads, and how a sighting under it matches."""
 
     hash: int
@@ -124,6 +125,47 @@ class RangeProbe:
     start: str
     end: str
     network: ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def ipv4_int(text: str) -> int | None:
+    """A canonical dotted-quad IPv4 address as an integer, without ``ipaddress`` (the
+    hot path of feeds and batch correlation): ``inet_pton`` is as strict as
+    ``ipaddress`` (no leading zeros, no short forms). None for anything else."""
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, text))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def ipv6_int(text: str) -> int | None:
+    """An IPv6 address in its canonical compressed form as an integer; None otherwise."""
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, text)
+    except (OSError, ValueError, TypeError):
+        return None
+    if "." in text or socket.inet_ntop(socket.AF_INET6, packed) != text:
+        return None
+    return int.from_bytes(packed)
+
+
+def _dotted(number: int) -> str:
+    return f"{number >> 24}.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
+
+
+def _ipv4_entry(number: int) -> Entry:
+    value = _dotted(number)
+    return Entry("ip", value, key_hash("ip", value), f"{0xFFFF_0000_0000 | number:032x}")
+
+
+def _ipv4_network_probes(number: int, own: int, prefixes: list[tuple[int, int]]) -> list[Probe]:
+    probes = []
+    for version, length in prefixes:
+        if version != 4 or length >= own:
+            continue
+        mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+        supernet = f"{_dotted(number & mask)}/{length}"
+        probes.append(Probe(key_hash("cidr", supernet), "cidr", supernet, "network"))
+    return probes
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -159,17 +201,52 @@ def _host_entry(url: str) -> Entry | None:
     host = urlsplit(url).hostname
     if not host:
         return None
+    number = ipv4_int(host)
+    if number is not None:
+        return _ipv4_entry(number)
     try:
         return _ip_entry(_address(host))
     except ValueError:
         return _plain(KeyKind.DOMAIN, host)
 
 
+_KIND_OF = {str(k): str(v) for k, v in _OBSERVABLE_KIND.items()}
+_HEX = re.compile(r"[0-9a-f]+")
+_HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
+_PLAIN_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}")
+
+
+def canonical(kind: str, raw: str) -> Indicator:
+    """``normalise`` (incidents) with fast paths for values already in canonical form,
+    the bulk of feed data: IPv4 addresses, lower-case ASCII domains, lower-case hashes.
+    Anything else goes through ``normalise`` and its checks; Invalid as it raises."""
+    if kind == "ipv4" and ipv4_int(raw) is not None:
+        return Indicator("ipv4", raw)
+    if kind == "ipv6" and ipv6_int(raw) is not None:
+        return Indicator("ipv6", raw)
+    if kind in _HASH_LENGTHS and len(raw) == _HASH_LENGTHS[kind] and _HEX.fullmatch(raw):
+        return Indicator(kind, raw)
+    if (
+        kind == "domain"
+        and len(raw) <= 253
+        and _PLAIN_DOMAIN.fullmatch(raw)
+        and raw.rsplit(".", 1)[-1] not in FILE_EXTENSIONS
+    ):
+        return Indicator("domain", raw)
+    return normalise(kind, raw)
+
+
 def entries_for(indicator: Indicator) -> list[Entry]:
     """The keys a normalised indicator is stored under (a URL also under its host)."""
-    kind = _OBSERVABLE_KIND[ObservableKind(indicator.kind)]
+    kind = _KIND_OF[indicator.kind]
     value = indicator.value
     if kind == KeyKind.IP:
+        number = ipv4_int(value)
+        if number is not None:
+            return [_ipv4_entry(number)]
+        number = ipv6_int(value)
+        if number is not None and number >> 32 != 0xFFFF:  # not IPv4-mapped
+            return [Entry("ip", value, key_hash("ip", value), f"{number:032x}")]
         return [_ip_entry(_address(value))]
     if kind == KeyKind.CIDR:
         return [_network_entry(ipaddress.ip_network(value, strict=False))]
@@ -200,6 +277,9 @@ def _network_probes(
     via: str,
 ) -> list[Probe]:
     """The stored networks that could contain it: one probe per stored prefix length."""
+    version = 6 if ":" in str(address_or_network) else 4
+    if not any(v == version for v, _length in prefixes):
+        return []
     own: int
     if isinstance(address_or_network, ipaddress.IPv4Address | ipaddress.IPv6Address):
         base = ipaddress.ip_network(address_or_network)
@@ -229,6 +309,12 @@ def probes_for(
     networks around it, its URL host) and, for a network, the range inside it.
     ``prefixes``: the (IP version, prefix length) pairs of the networks stored."""
     prefixes = list(prefixes)
+    if indicator.kind == "ipv4":  # the common case, without ipaddress
+        number = ipv4_int(indicator.value)
+        if number is not None:
+            value = indicator.value
+            exact = Probe(key_hash("ip", value), "ip", value, "exact")
+            return [exact, *_ipv4_network_probes(number, 32, prefixes)], None
     probes: list[Probe] = []
     range_probe: RangeProbe | None = None
     for entry in entries_for(indicator):
@@ -239,7 +325,11 @@ def probes_for(
         )
         if entry.kind == KeyKind.IP:
             probes.append(Probe(entry.hash, entry.kind, entry.value, via))
-            probes += _network_probes(_address(entry.value), prefixes, Via.NETWORK)
+            number = ipv4_int(entry.value)
+            if number is not None:
+                probes += _ipv4_network_probes(number, 32, prefixes)
+            elif any(version == 6 for version, _length in prefixes):
+                probes += _network_probes(_address(entry.value), prefixes, Via.NETWORK)
         elif entry.kind == KeyKind.CIDR:
             network = ipaddress.ip_network(entry.value)
             probes.append(Probe(entry.hash, entry.kind, entry.value, via))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -39,8 +39,7 @@ RowValues = tuple[
 ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """A sighting a lookup found (the columns the selectors need)."""
 
     id: int
@@ -147,9 +146,19 @@ def hits_in_range(probe: RangeProbe, *, limit: int) -> list[Hit]:
         return [_hit(row) for row in cursor.fetchall()]
 
 
+_PREFIXES = f"SELECT version, prefix_len FROM {IndexedPrefix._meta.db_table}"  # noqa: S608
+_COMMON = (
+    f'SELECT "key" FROM {IndicatorFlag._meta.db_table} '  # noqa: S608
+    "WHERE common_since IS NOT NULL AND "
+)
+
+
 def stored_prefixes() -> list[tuple[int, int]]:
-    """The (IP version, prefix length) pairs of the networks in the index."""
-    return list(IndexedPrefix.objects.values_list("version", "prefix_len"))
+    """The (IP version, prefix length) pairs of the networks in the index (a few rows;
+    plain SQL, as every lookup reads it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PREFIXES)
+        return [(int(v), int(p)) for v, p in cursor.fetchall()]
 
 
 def note_prefixes(pairs: Iterable[tuple[int, int]]) -> None:
@@ -167,7 +176,15 @@ def flags_for(keys: Iterable[int]) -> dict[int, IndicatorFlag]:
 
 
 def common_keys(keys: Iterable[int]) -> set[int]:
-    return {k for k, flag in flags_for(keys).items() if flag.common}
+    """Which of ``keys`` are flagged common (plain SQL: every lookup asks)."""
+    unique = sorted(set(keys))
+    found: set[int] = set()
+    with connection.cursor() as cursor:
+        for chunk in _in_chunks(unique):
+            marks = ", ".join("%s" for _ in chunk)
+            cursor.execute(_COMMON + f'"key" IN ({marks})', list(chunk))
+            found.update(int(row[0]) for row in cursor.fetchall())
+    return found
 
 
 def lookup(probes: Sequence[Probe], *, exclude_incident: int | None = None) -> list[Hit]:

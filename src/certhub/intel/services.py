@@ -37,9 +37,9 @@ from certhub.feeds.selectors import events_of_run
 from certhub.incidents import services as incident_services
 from certhub.incidents.choices import ObservableKind
 from certhub.incidents.models import Incident, Observable
-from certhub.incidents.observables import Indicator, normalise
+from certhub.incidents.observables import Indicator
 from certhub.intel import index
-from certhub.intel.correlation import Entry, KeyKind, entries_for
+from certhub.intel.correlation import Entry, KeyKind, canonical, entries_for
 from certhub.intel.models import IndexedRun, IndicatorFlag, Sighting
 from certhub.notify.choices import NotificationKind
 from certhub.notify.services import queue_mail, users_who_want
@@ -143,9 +143,9 @@ FEED_FIELDS = (
 def _feed_entries(field_kind: str | None, raw: str) -> list[Entry]:
     try:
         if field_kind is None:
-            kind = ObservableKind.IPV6 if ":" in raw else ObservableKind.IPV4
-            return entries_for(normalise(kind, raw))
-        return entries_for(normalise(field_kind, raw))
+            kind = "ipv6" if ":" in raw else "ipv4"
+            return entries_for(canonical(kind, raw))
+        return entries_for(canonical(field_kind, raw))
     except (ValueError, Invalid):
         return []
 
