@@ -6,6 +6,7 @@ stays with its recipients; and every page and endpoint refuses who may not see."
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -215,3 +216,29 @@ def test_the_incident_page_and_the_value_page(world: World, client: Client, sett
     client.force_login(world.users["council"])
     assert client.get("/intel/").status_code == 404
     assert client.get("/intel/value/", {"kind": "ipv4", "value": "198.18.11.11"}).status_code == 404
+
+
+def test_reindex_rebuilds_the_index_from_what_is_stored(
+    world: World, settings: Any, tmp_path: Any
+) -> None:
+    from django.core.management import call_command
+
+    from certhub.feeds import services as feeds
+    from certhub.intel import services
+    from certhub.intel.models import IndexedRun
+    from tests.intel.test_correlation_story import sinkhole_file
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    bank = staff_incident(world, "banking", "198.18.12.12")
+    rows = [("198.51.100.23", "198.18.12.12"), ("198.51.100.24", "198.18.12.12")]
+    feeds.ingest_file(path=sinkhole_file(tmp_path, rows))  # no worker: not indexed yet
+    Sighting.objects.all().delete()
+    call_command("intel", "reindex", stdout=io.StringIO())
+    (run,) = IndexedRun.objects.all()
+    assert run.events == 2
+    # A run is indexed once, however often its task runs.
+    assert services.index_feed_run(run_id=run.run_id) is None
+    feed_rows = Sighting.objects.filter(value="198.18.12.12", observable__isnull=True)
+    assert [(r.organization.slug, r.events) for r in feed_rows] == [("telco", 2)]
+    entry = correlations(bearer_client(world.users["national.analyst"]), bank)["198.18.12.12"]
+    assert entry["feed_events"] == 2

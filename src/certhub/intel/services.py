@@ -24,9 +24,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -255,6 +257,13 @@ def index_feed_run(*, run_id: int, days: Sequence[dt.date] = ()) -> IndexedRun |
     return done
 
 
+def index_pending_runs() -> int:
+    """Index every done ingest run not indexed yet. Returns how many were indexed."""
+    done = set(IndexedRun.objects.values_list("run_id", flat=True))
+    pending = IngestRun.objects.filter(status=IngestRun.Status.DONE).values_list("pk", flat=True)
+    return sum(1 for run_id in pending if run_id not in done and index_feed_run(run_id=run_id))
+
+
 # --- Widespread and common values ------------------------------------------------------
 
 
@@ -437,6 +446,7 @@ def _alert_national_team(flag: IndicatorFlag, count: ValueCount) -> None:
         )
     )
     base = getattr(settings, "CERTHUB_BASE_URL", "").rstrip("/")
+    query = urlencode({"kind": flag.kind, "value": flag.value})
     body = _(
         "The indicator %(value)s (%(kind)s) is now seen across %(orgs)d organizations in "
         "%(sectors)d sectors: in %(incidents)d incidents and %(events)d feed events.\n\n"
@@ -449,7 +459,7 @@ def _alert_national_team(flag: IndicatorFlag, count: ValueCount) -> None:
         "sectors": len(sectors),
         "incidents": len(count.incident_ids),
         "events": count.feed_events,
-        "link": f"{base}/intel/values/{flag.kind}/?value={flag.value}",
+        "link": f"{base}{reverse('intel:value')}?{query}",
     }
     queue_mail(
         to=_national_addresses(team),
