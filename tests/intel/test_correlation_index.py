@@ -239,6 +239,6 @@ def test_reindex_rebuilds_the_index_from_what_is_stored(
     # A run is indexed once, however often its task runs.
     assert services.index_feed_run(run_id=run.run_id) is None
     feed_rows = Sighting.objects.filter(value="198.18.12.12", observable__isnull=True)
-    assert [(r.organization.slug, r.events) for r in feed_rows] == [("telco", 2)]
+    assert [(r.organization_id, r.events) for r in feed_rows] == [(world.orgs["telco"].pk, 2)]
     entry = correlations(bearer_client(world.users["national.analyst"]), bank)["198.18.12.12"]
     assert entry["feed_events"] == 2
