@@ -20,6 +20,7 @@ and flagging values widespread or common (DESIGN.md sections 4 and 6).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -342,7 +343,9 @@ def count_values(keys: Iterable[int]) -> dict[int, ValueCount]:
 def refresh_flags(*, keys: Iterable[int]) -> list[IndicatorFlag]:
     """Count the touched values and flag those now widespread or common. Cheap for big
     feed batches: only values with an incident, or with more feed organizations than a
-    threshold, are counted exactly. Returns the flags that changed."""
+    threshold, are counted exactly; flags are written only when they change; the
+    values that became widespread together go to the national team in one message.
+    Returns the flags that became widespread or common."""
     keys = sorted(set(keys))
     if not keys:
         return []
@@ -355,43 +358,78 @@ def refresh_flags(*, keys: Iterable[int]) -> list[IndicatorFlag]:
     if not candidates:
         return []
     flags = index.flags_for(candidates)
-    changed: list[IndicatorFlag] = []
+    counts = count_values(candidates)
     now = timezone.now()
-    for key, count in count_values(candidates).items():
+    new_flags: list[IndicatorFlag] = []
+    changed_counts: list[IndicatorFlag] = []
+    want_widespread: list[int] = []
+    want_common: list[int] = []
+    for key, count in counts.items():
         is_widespread = len(count.organization_ids) > widespread_orgs
         is_common = len(count.incident_ids) > common or len(count.organization_ids) > common
         flag = flags.get(key)
-        if flag is None and not (is_widespread or is_common):
-            continue
         if flag is None:
-            flag = IndicatorFlag(key=key, kind=count.kind, value=count.value)
-        newly_widespread = is_widespread and flag.widespread_since is None
-        newly_common = is_common and flag.common_since is None
-        flag.organizations = len(count.organization_ids)
-        flag.incidents = len(count.incident_ids)
-        if newly_widespread:
-            flag.widespread_since = now
-        if newly_common:
-            flag.common_since = now
-        flag.save()
-        if newly_widespread or newly_common:
-            changed.append(flag)
-            audit.record(
-                actor=None,
-                action="intel.value_flagged",
-                obj=flag,
-                changes={
-                    "widespread": newly_widespread,
-                    "common": newly_common,
-                    "organizations": flag.organizations,
-                    "incidents": flag.incidents,
-                },
-            )
-        if flag.widespread:
-            _escalate_widespread(count)
-        if newly_widespread:
-            _alert_national_team(flag, count)
-    return changed
+            if is_widespread or is_common:
+                new_flags.append(
+                    IndicatorFlag(
+                        key=key,
+                        kind=count.kind,
+                        value=count.value,
+                        organizations=len(count.organization_ids),
+                        incidents=len(count.incident_ids),
+                    )
+                )
+        elif (flag.organizations, flag.incidents) != (
+            len(count.organization_ids),
+            len(count.incident_ids),
+        ):
+            flag.organizations = len(count.organization_ids)
+            flag.incidents = len(count.incident_ids)
+            flag.updated_at = now  # bulk_update does not touch auto_now fields
+            changed_counts.append(flag)
+        if is_widespread and (flag is None or flag.widespread_since is None):
+            want_widespread.append(key)
+        if is_common and (flag is None or flag.common_since is None):
+            want_common.append(key)
+    IndicatorFlag.objects.bulk_create(new_flags, ignore_conflicts=True, batch_size=2000)
+    IndicatorFlag.objects.bulk_update(
+        changed_counts, ["organizations", "incidents", "updated_at"], batch_size=2000
+    )
+    # Conditional updates: when two workers flag a value at once, one wins the alert.
+    newly_widespread = [
+        key
+        for key in want_widespread
+        if IndicatorFlag.objects.filter(key=key, widespread_since__isnull=True).update(
+            widespread_since=now
+        )
+    ]
+    if want_common:
+        IndicatorFlag.objects.filter(key__in=want_common, common_since__isnull=True).update(
+            common_since=now
+        )
+    flagged = list(IndicatorFlag.objects.filter(key__in=sorted({*newly_widespread, *want_common})))
+    if flagged:
+        audit.record(
+            actor=None,
+            action="intel.values_flagged",
+            object_type="intel.indicatorflag",
+            object_repr=f"{len(flagged)} values",
+            changes={
+                "widespread": [f"{f.kind}:{f.value}" for f in flagged if f.key in newly_widespread][
+                    :100
+                ],
+                "common": [f"{f.kind}:{f.value}" for f in flagged if f.key in want_common][:100],
+            },
+        )
+    widespread_now = [
+        counts[key]
+        for key in counts
+        if key in newly_widespread or (flags.get(key) and flags[key].widespread)
+    ]
+    _escalate_widespread(widespread_now)
+    if newly_widespread:
+        _alert_national_team([counts[key] for key in newly_widespread])
+    return flagged
 
 
 def _team_paths(organization_ids: Iterable[int]) -> list[str]:
@@ -402,17 +440,26 @@ def _team_paths(organization_ids: Iterable[int]) -> list[str]:
     )
 
 
-def _escalate_widespread(count: ValueCount) -> None:
-    if not count.incident_ids:
+def _escalate_widespread(counts: list[ValueCount]) -> None:
+    """The rule "widespread" for the incidents holding widespread values that it has
+    not fired on yet (one query to find them)."""
+    incident_ids = sorted({pk for count in counts for pk in count.incident_ids})
+    if not incident_ids:
         return
-    fired = Incident.objects.filter(pk__in=sorted(count.incident_ids)).values_list(
-        "pk", "escalation_rules_fired"
-    )
-    pending = [pk for pk, rules in fired if "widespread" not in (rules or [])]
-    if pending:
-        incident_services.apply_widespread_rule(
-            incident_ids=pending, team_paths=_team_paths(count.organization_ids)
+    fired = {
+        pk
+        for pk, rules in Incident.objects.filter(pk__in=incident_ids).values_list(
+            "pk", "escalation_rules_fired"
         )
+        if "widespread" in (rules or [])
+    }
+    for count in counts:
+        pending = sorted(count.incident_ids - fired)
+        if pending:
+            incident_services.apply_widespread_rule(
+                incident_ids=pending, team_paths=_team_paths(count.organization_ids)
+            )
+            fired.update(pending)
 
 
 def national_team() -> Team | None:
@@ -434,38 +481,61 @@ def _national_addresses(team: Team) -> list[str]:
     return contacts + [u.email for u in users_who_want(members, NotificationKind.INCIDENT_MOVED)]
 
 
-def _alert_national_team(flag: IndicatorFlag, count: ValueCount) -> None:
-    """One message to the national team per widespread value (the dedup key holds even
-    when two workers flag the value at once)."""
+# Most values listed in one alert (the rest are on the indicator pages).
+ALERT_LIST = 50
+
+
+def _alert_national_team(counts: list[ValueCount]) -> None:
+    """One message to the national team for the values that became widespread together;
+    each value is in exactly one message ever (its flag's widespread_since is set once,
+    by one worker), and the dedup key makes a retried task send nothing twice."""
     team = national_team()
-    if team is None:
+    if team is None or not counts:
         return
-    sectors = set(
-        Organization.objects.filter(pk__in=sorted(count.organization_ids)).values_list(
-            "sector_id", flat=True
-        )
+    sector_of = dict(
+        Organization.objects.filter(
+            pk__in=sorted({o for c in counts for o in c.organization_ids})
+        ).values_list("pk", "sector_id")
     )
     base = getattr(settings, "CERTHUB_BASE_URL", "").rstrip("/")
-    query = urlencode({"kind": flag.kind, "value": flag.value})
-    body = _(
-        "The indicator %(value)s (%(kind)s) is now seen across %(orgs)d organizations in "
-        "%(sectors)d sectors: in %(incidents)d incidents and %(events)d feed events.\n\n"
-        'The incidents holding it were escalated by the rule "widespread".\n\n'
-        "Its sightings: %(link)s"
-    ) % {
-        "value": flag.value,
-        "kind": KeyKind(flag.kind).label,
-        "orgs": len(count.organization_ids),
-        "sectors": len(sectors),
-        "incidents": len(count.incident_ids),
-        "events": count.feed_events,
-        "link": f"{base}{reverse('intel:value')}?{query}",
-    }
+    lines = []
+    for count in counts[:ALERT_LIST]:
+        query = urlencode({"kind": count.kind, "value": count.value})
+        lines.append(
+            _(
+                "%(value)s (%(kind)s): seen across %(orgs)d organizations in %(sectors)d "
+                "sectors, in %(incidents)d incidents and %(events)d feed events.\n  %(link)s"
+            )
+            % {
+                "value": count.value,
+                "kind": KeyKind(count.kind).label,
+                "orgs": len(count.organization_ids),
+                "sectors": len({sector_of.get(o) for o in count.organization_ids}),
+                "incidents": len(count.incident_ids),
+                "events": count.feed_events,
+                "link": f"{base}{reverse('intel:value')}?{query}",
+            }
+        )
+    if len(counts) > ALERT_LIST:
+        lines.append(_("... and %(more)d more.") % {"more": len(counts) - ALERT_LIST})
+    body = (
+        _("These indicators are now seen across more than %(limit)d organizations:")
+        % {"limit": int(setting("CERTHUB_INTEL_WIDESPREAD_ORGS"))}
+        + "\n\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + _('The incidents holding them were escalated by the rule "widespread".')
+    )
+    if len(counts) == 1:
+        subject = _("Widespread indicator: %(value)s") % {"value": counts[0].value[:200]}
+    else:
+        subject = _("Widespread indicators: %(count)d values") % {"count": len(counts)}
+    keys = ",".join(str(c.key) for c in sorted(counts, key=lambda c: c.key))
     queue_mail(
         to=_national_addresses(team),
-        subject=_("Widespread indicator: %(value)s") % {"value": flag.value[:200]},
+        subject=subject,
         body=body,
-        tlp=strictest(TLP.AMBER, *count.tlps),
+        tlp=strictest(TLP.AMBER, *(t for c in counts for t in c.tlps)),
         kind="intel_widespread",
-        dedup_key=f"intel.widespread:{flag.key}",
+        dedup_key="intel.widespread:" + hashlib.sha256(keys.encode()).hexdigest(),
     )
