@@ -216,6 +216,26 @@ _HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 _PLAIN_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}")
 
 
+# A URL already in the form ``normalise`` gives (lower-case scheme and host, a path,
+# nothing it would refang or strip): it is its own canonical form.
+_PLAIN_URL = re.compile(
+    r"(?:https?|ftp)://([a-z0-9.-]+)(?::([0-9]{1,5}))?/[^\s?#\[\](){}<>'\"`]*"
+    r"(?:\?[^\s#\[\](){}<>'\"`]+)?(?:#[^\s\[\](){}<>'\"`]+)?"
+)
+
+
+def _plain_url(raw: str) -> bool:
+    match = _PLAIN_URL.fullmatch(raw)
+    if match is None or raw[-1] in ".,;:!?)]}>'\"":
+        return False
+    host, port = match.group(1), match.group(2)
+    if port is not None and (int(port) > 65535 or port[0] == "0"):
+        return False
+    if ipv4_int(host) is not None:
+        return True
+    return bool(_PLAIN_DOMAIN.fullmatch(host)) and host.rsplit(".", 1)[-1] not in FILE_EXTENSIONS
+
+
 def canonical(kind: str, raw: str) -> Indicator:
     """``normalise`` (incidents) with fast paths for values already in canonical form,
     the bulk of feed data: IPv4 addresses, lower-case ASCII domains, lower-case hashes.
@@ -233,6 +253,8 @@ def canonical(kind: str, raw: str) -> Indicator:
         and raw.rsplit(".", 1)[-1] not in FILE_EXTENSIONS
     ):
         return Indicator("domain", raw)
+    if kind == "url" and _plain_url(raw):
+        return Indicator("url", raw)
     return normalise(kind, raw)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 
@@ -68,19 +68,8 @@ def _day(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _hit(row: Sequence[object]) -> Hit:
-    return Hit(
-        int(row[0]),  # type: ignore[call-overload]
-        int(row[1]),  # type: ignore[call-overload]
-        str(row[2]),
-        str(row[3]),
-        row[4],  # type: ignore[arg-type]
-        row[5],  # type: ignore[arg-type]
-        row[6],  # type: ignore[arg-type]
-        row[7],  # type: ignore[arg-type]
-        _day(row[8]),
-        int(row[9]),  # type: ignore[call-overload]
-    )
+def _hit(row: Sequence[Any]) -> Hit:
+    return Hit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], _day(row[8]), row[9])
 
 
 def insert_rows(rows: Iterable[RowValues]) -> int:
