@@ -54,15 +54,24 @@ def test_the_correlation_panel_and_the_indicator_search(
             national = sign_in(browser, base, "national.analyst", f"/incidents/{bank.reference}/")
             pages.append(national)
             panel = national.locator("#correlations")
-            row = panel.locator("tr", has_text=C2)
+            row = panel.locator(f'tr[data-value="{C2}"]')
             expect(row).to_contain_text(
                 "seen in 1 incident of 1 organizations in 1 sectors, and in 1 feed events"
             )
             expect(row.get_by_role("link", name=ministry.reference)).to_be_visible()
+            # An indicator added on the page correlates at once (the panel follows, htmx).
+            observables = national.locator("#observables")
+            observables.locator("summary", has_text="Add indicators").click()
+            observables.locator("textarea[name=obs-text]").fill(f"hxxp://{C2}/panel.php")
+            observables.get_by_role("button", name="Add indicators").click()
+            new_row = national.locator("#correlations tr", has_text=f"http://{C2}/panel.php")
+            expect(new_row).to_contain_text("seen in 1 incident of 1 organizations")
+            expect(new_row).to_contain_text("URL host")
+            expect(new_row.get_by_role("link", name=ministry.reference)).to_be_visible()
 
             banking = sign_in(browser, base, "banking.analyst", f"/incidents/{bank.reference}/")
             pages.append(banking)
-            row = banking.locator("#correlations tr", has_text=C2)
+            row = banking.locator(f'#correlations tr[data-value="{C2}"]')
             expect(row).to_contain_text("seen in 1 incident of 1 organizations")
             expect(row).to_contain_text("1 incident you may not open.")
             expect(banking.locator("main")).not_to_contain_text(ministry.reference)

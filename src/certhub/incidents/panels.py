@@ -2,7 +2,9 @@
 incidents from importing them). An AppConfig lists its panels in ``incident_panels``,
 as it lists navigation entries: a template, and a function of (user, incident, access)
 giving the template's ``panel`` context, or None to leave the panel out. Panels are
-shown to readers with the incident's full content only."""
+shown to readers with the incident's full content only. A panel whose context says
+``refresh_with_page`` (and whose section takes ``oob_swap``) is re-rendered out of band
+after each change made on the page with htmx; it must then be on the page every time."""
 
 from __future__ import annotations
 

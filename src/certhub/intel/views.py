@@ -79,4 +79,5 @@ def correlation_panel(user: Any, incident: Incident, access: Access) -> dict[str
     staff = selectors.is_staff(user)
     if not staff and not any(c.found for _o, c in rows):
         return None  # an organization member sees the section only when it has something
-    return {"rows": rows, "staff": staff}
+    # Staff always get the section, so it can follow changes made on the page.
+    return {"rows": rows, "staff": staff, "refresh_with_page": staff}
