@@ -8,6 +8,7 @@ selectors, on the few rows a lookup returns.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -142,18 +143,36 @@ _COMMON = (
 )
 
 
+# The stored prefix lengths change rarely (a new one when a network of a new length is
+# first indexed): each process keeps them for a few seconds instead of asking the
+# database at every lookup. The process that notes a new length forgets its copy at once.
+PREFIX_CACHE_SECONDS = 5.0
+_prefix_cache: tuple[float, list[tuple[int, int]]] | None = None
+
+
 def stored_prefixes() -> list[tuple[int, int]]:
-    """The (IP version, prefix length) pairs of the networks in the index (a few rows;
-    plain SQL, as every lookup reads it)."""
+    """The (IP version, prefix length) pairs of the networks in the index."""
+    global _prefix_cache
+    now = time.monotonic()
+    if _prefix_cache is not None and now - _prefix_cache[0] < PREFIX_CACHE_SECONDS:
+        return _prefix_cache[1]
     with connection.cursor() as cursor:
         cursor.execute(_PREFIXES)
-        return [(int(v), int(p)) for v, p in cursor.fetchall()]
+        found = [(int(v), int(p)) for v, p in cursor.fetchall()]
+    _prefix_cache = (now, found)
+    return found
 
 
 def note_prefixes(pairs: Iterable[tuple[int, int]]) -> None:
+    global _prefix_cache
+    new = set(pairs)
+    if not new:
+        return
     IndexedPrefix.objects.bulk_create(
-        [IndexedPrefix(version=v, prefix_len=p) for v, p in set(pairs)], ignore_conflicts=True
+        [IndexedPrefix(version=v, prefix_len=p) for v, p in new], ignore_conflicts=True
     )
+    if _prefix_cache is not None and not new <= set(_prefix_cache[1]):
+        _prefix_cache = None
 
 
 def flags_for(keys: Iterable[int]) -> dict[int, IndicatorFlag]:
@@ -176,8 +195,25 @@ def common_keys(keys: Iterable[int]) -> set[int]:
     return found
 
 
-def lookup(probes: Sequence[Probe], *, exclude_incident: int | None = None) -> list[Hit]:
-    """The sightings under the probes' keys, leaving out keys flagged common."""
-    keys = {p.hash for p in probes}
-    keys -= common_keys(keys)
-    return hits_for_keys(keys, exclude_incident=exclude_incident)
+_NOT_COMMON = (
+    f"NOT EXISTS (SELECT 1 FROM {IndicatorFlag._meta.db_table} f "  # noqa: S608
+    f'WHERE f."key" = {TABLE}."key" AND f.common_since IS NOT NULL)'
+)
+
+
+def lookup(probes: Sequence[Probe]) -> list[Hit]:
+    """The sightings under the probes' keys, leaving out keys flagged common: one
+    statement (one round trip), whatever the number of probes."""
+    keys = sorted({p.hash for p in probes})
+    if not keys:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f'{_SELECT} WHERE "key" = ANY(%s) AND {_NOT_COMMON}', [keys])
+            return [_hit(row) for row in cursor.fetchall()]
+        hits: list[Hit] = []
+        for chunk in _in_chunks(keys):
+            marks = ", ".join("%s" for _ in chunk)
+            cursor.execute(f'{_SELECT} WHERE "key" IN ({marks}) AND {_NOT_COMMON}', list(chunk))
+            hits += [_hit(row) for row in cursor.fetchall()]
+        return hits
