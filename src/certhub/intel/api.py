@@ -34,6 +34,8 @@ class ErrorOut(Schema):
 
 
 READ_ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# A body that does not parse answers 400.
+SEARCH_ERRORS = {400: ErrorOut, **READ_ERRORS}
 REF = Path(..., pattern=REFERENCE_PATTERN, description="e.g. CERT-2026-000123")
 
 
@@ -121,7 +123,7 @@ def incident_correlations(request: HttpRequest, reference: str = REF) -> dict[st
 
 @router.post(
     "/intel/search",
-    response={200: SearchOut, **READ_ERRORS},
+    response={200: SearchOut, **SEARCH_ERRORS},
     summary="Look indicators up: every sighting you may see of each",
 )
 def search(request: HttpRequest, payload: SearchIn) -> dict[str, Any]:

@@ -251,7 +251,6 @@ def correlate(
     """For each indicator, what the reader may learn of where else it was seen (see the
     module's rules). A fixed number of queries whatever the number of indicators, plus
     one range scan per network."""
-    scope = scope_for(user)
     if not indicators or not may_search(user):
         return [Correlation(indicator) for indicator in indicators]
     prefixes = index.stored_prefixes()
@@ -302,7 +301,6 @@ def correlate(
         if correlation.common and not context.staff:
             correlation.common = False  # organizations learn nothing beyond their own
         results.append(correlation)
-    del scope
     return results
 
 
