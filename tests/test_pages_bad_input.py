@@ -48,6 +48,8 @@ PAGES = [
     "/awareness/council/",
     "/awareness/organization/national-bank/",
     "/awareness/reports/",
+    "/intel/",
+    "/intel/value/",
 ]
 
 

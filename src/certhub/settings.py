@@ -31,6 +31,11 @@ CERTHUB_CSAF_PUBLISHER_NAME = ENV.get("CERTHUB_CSAF_PUBLISHER_NAME", "National C
 CERTHUB_CSAF_PUBLISHER_NAMESPACE = ENV.get("CERTHUB_CSAF_PUBLISHER_NAMESPACE", CERTHUB_BASE_URL)
 # Publishing an advisory takes a reviewer other than its author.
 CERTHUB_ADVISORY_TWO_PERSON = config.env_bool(ENV, "CERTHUB_ADVISORY_TWO_PERSON", True)
+# Correlation: a value seen across more than this many organizations is widespread
+# (escalation rule "widespread", one alert to the national team); one in more than
+# CERTHUB_INTEL_COMMON_THRESHOLD incidents or organizations is common and stops linking.
+CERTHUB_INTEL_WIDESPREAD_ORGS = config.env_int(ENV, "CERTHUB_INTEL_WIDESPREAD_ORGS", 3)
+CERTHUB_INTEL_COMMON_THRESHOLD = config.env_int(ENV, "CERTHUB_INTEL_COMMON_THRESHOLD", 20)
 # Login throttling: failures allowed per username and per client address in the window.
 CERTHUB_LOGIN_FAILURES_PER_USER = 5
 CERTHUB_LOGIN_FAILURES_PER_IP = 30

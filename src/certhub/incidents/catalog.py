@@ -221,7 +221,7 @@ def deadline_rules() -> DeadlineRules:
 
 # --- Escalation ------------------------------------------------------------------------
 
-ESCALATION_RULES = {"cii_affected", "priority_at_least", "multiple_sectors"}
+ESCALATION_RULES = {"cii_affected", "priority_at_least", "multiple_sectors", "widespread"}
 ESCALATION_TARGETS = {"root", "parent", "common_ancestor"}
 
 

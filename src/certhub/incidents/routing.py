@@ -68,10 +68,14 @@ def rules_applying(
     priority: int,
     orgs: list[Organization],
     already_fired: Iterable[str],
+    widespread_team_paths: Iterable[str] | None = None,
 ) -> list[RuleHit]:
     """The rules that apply now and have not fired yet on this incident. A rule that
     applies while the incident already sits high enough still counts as fired, so a
-    coordinator's later delegation down is not undone by the same rule."""
+    coordinator's later delegation down is not undone by the same rule.
+    ``widespread_team_paths``: given only when the correlation index found one of the
+    incident's indicators across several organizations (the rule "widespread"): the
+    responsible teams of those organizations, which its common ancestor covers."""
     fired = set(already_fired)
     sectors = {org.sector_id for org in orgs}
     hits: list[RuleHit] = []
@@ -84,11 +88,16 @@ def rules_applying(
             applies = any(org.is_cii for org in orgs)
         elif name == "priority_at_least":
             applies = priority >= int(rule["priority"])
+        elif name == "widespread":
+            applies = widespread_team_paths is not None
         else:  # multiple_sectors
             applies = len(sectors) > 1
         if not applies:
             continue
-        target = _target(rule["escalate_to"], handling, [org.responsible_team.path for org in orgs])
+        paths = [org.responsible_team.path for org in orgs]
+        if name == "widespread":
+            paths += list(widespread_team_paths or ())
+        target = _target(rule["escalate_to"], handling, paths)
         # Only upwards: a rule never moves an incident sideways or down.
         moves = target is not None and target.pk != handling.pk and target.is_ancestor_of(handling)
         hits.append(RuleHit(rule=name, key=key, target=target if moves else None))

@@ -36,7 +36,7 @@ from certhub.audit import services as audit
 from certhub.core.errors import Conflict, Forbidden, Invalid, NotFound, Throttled
 from certhub.incidents import deadlines as deadline_rules
 from certhub.incidents import notifications as notify
-from certhub.incidents import routing, severity
+from certhub.incidents import routing, severity, signals
 from certhub.incidents.catalog import classification
 from certhub.incidents.choices import (
     REPORTING_DEADLINES,
@@ -242,7 +242,15 @@ def _add_observables(
                 added_by=actor if getattr(actor, "pk", None) else None,
             )
         )
-    return Observable.objects.bulk_create(new)
+    added = Observable.objects.bulk_create(new)
+    if added:
+        ids = [o.pk for o in added]
+        transaction.on_commit(
+            lambda: signals.observables_added.send(
+                sender=Observable, incident_id=incident.pk, observable_ids=ids
+            )
+        )
+    return added
 
 
 def _severity_for(incident: Incident, orgs: list[Organization]) -> severity.Severity:
@@ -724,12 +732,15 @@ def _move(
     notify.moved(incident, target, what, reason)
 
 
-def _apply_escalation_rules(incident: Incident, actor: Any) -> None:
+def _apply_escalation_rules(
+    incident: Incident, actor: Any, *, widespread_team_paths: Sequence[str] | None = None
+) -> None:
     hits = routing.rules_applying(
         handling=incident.handling_team,
         priority=incident.priority,
         orgs=_involved_orgs(incident),
         already_fired=incident.escalation_rules_fired,
+        widespread_team_paths=widespread_team_paths,
     )
     if not hits:
         return
@@ -744,6 +755,7 @@ def _apply_escalation_rules(incident: Incident, actor: Any) -> None:
             "cii_affected": _("A CII organization is affected."),
             "priority_at_least": _("The priority is High or above."),
             "multiple_sectors": _("Organizations of more than one sector are affected."),
+            "widespread": _("The same indicator is in incidents of several organizations."),
         }
         _move(
             incident,
@@ -753,6 +765,29 @@ def _apply_escalation_rules(incident: Incident, actor: Any) -> None:
             reason=_("Automatic escalation: %(why)s") % {"why": reasons[hit.rule]},
             automatic=",".join(h.key for h in moving),
         )
+
+
+@transaction.atomic
+def apply_widespread_rule(
+    *, incident_ids: Sequence[int], team_paths: Sequence[str]
+) -> list[Incident]:
+    """The automatic rule "widespread" (DESIGN.md section 4), for the incidents holding
+    an indicator the correlation index found across several organizations: each moves
+    to the lowest team above its handling team and ``team_paths`` (the responsible teams
+    of the organizations seen with the indicator), once per incident, like the other
+    rules. TLP:RED incidents are left alone: a move would name the new team a recipient
+    of content its reporter addressed to others. Returns the incidents that moved."""
+    moved: list[Incident] = []
+    for incident_id in sorted(set(incident_ids)):
+        incident = Incident.objects.filter(pk=incident_id).first()
+        if incident is None or incident.tlp == TLP.RED:
+            continue
+        incident = _locked(incident)
+        before = incident.handling_team_id
+        _apply_escalation_rules(incident, None, widespread_team_paths=list(team_paths))
+        if incident.handling_team_id != before:
+            moved.append(incident)
+    return moved
 
 
 @transaction.atomic

@@ -60,6 +60,7 @@ from certhub.incidents.forms import (
 )
 from certhub.incidents.models import Deadline, Incident
 from certhub.incidents.observables import extract
+from certhub.incidents.panels import panels_for
 from certhub.incidents.selectors import Access, access_for
 from certhub.tenancy.selectors import (
     memberships_of,
@@ -508,6 +509,7 @@ def _detail_context(
             for entry in selectors.timeline_for(incident, access)
         ],
         "severity_answers": _severity_answers(incident) if access.is_staff else [],
+        "panels": panels_for(user, incident, access),
         "forms": forms_,
         "now": now,
     }

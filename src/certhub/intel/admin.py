@@ -1,0 +1,35 @@
+"""Read-only admin views of the correlation index's bookkeeping (the index is written by
+the services only; the sightings table itself is too large for an admin list)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from certhub.intel.models import IndexedRun, IndicatorFlag
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IndicatorFlag)
+class IndicatorFlagAdmin(ReadOnlyAdmin):
+    list_display = (
+        "kind", "value", "organizations", "incidents", "widespread_since", "common_since",
+    )  # fmt: skip
+    list_filter = ("kind",)
+    search_fields = ("value",)
+
+
+@admin.register(IndexedRun)
+class IndexedRunAdmin(ReadOnlyAdmin):
+    list_display = ("run_id", "events", "sightings", "indexed_at")

@@ -1,0 +1,219 @@
+"""Reading and writing the sightings table in bulk (the hot path: feeds, batch
+correlation, the benchmark). Plain SQL on the same connection the ORM uses: rows go in
+with COPY on PostgreSQL and executemany on SQLite, and lookups are single index probes,
+so neither pays the ORM's per-row cost. The visibility rules are applied above, in the
+selectors, on the few rows a lookup returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from django.db import connection
+
+from certhub.intel.correlation import Probe, RangeProbe
+from certhub.intel.models import IndexedPrefix, IndicatorFlag, Sighting
+
+TABLE = Sighting._meta.db_table
+COLUMNS = (
+    '"key"',
+    "kind",
+    "value",
+    "ip_key",
+    "prefix_len",
+    "observable_id",
+    "incident_id",
+    "organization_id",
+    "sector_id",
+    "day",
+    "events",
+)
+# SQLite allows 32766 bound variables per statement; keep well below.
+_CHUNK = 10_000
+
+RowValues = tuple[
+    int, str, str, str | None, int | None, int | None, int | None, int | None, int | None,
+    dt.date, int,
+]  # fmt: skip
+
+
+class Hit(NamedTuple):
+    """A sighting a lookup found (the columns the selectors need)."""
+
+    id: int
+    key: int
+    kind: str
+    value: str
+    observable_id: int | None
+    incident_id: int | None
+    organization_id: int | None
+    sector_id: int | None
+    day: dt.date
+    events: int
+
+    @property
+    def from_feed(self) -> bool:
+        return self.observable_id is None
+
+
+# Table and column names are ours; values always go as parameters.
+_COLUMNS_READ = 'id, "key", kind, value, observable_id, incident_id, organization_id, sector_id'
+_SELECT = f"SELECT {_COLUMNS_READ}, day, events FROM {TABLE}"  # noqa: S608
+
+
+def _day(value: object) -> dt.date:
+    # SQLite hands back the ISO text of a DATE column to a plain cursor.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _hit(row: Sequence[Any]) -> Hit:
+    return Hit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], _day(row[8]), row[9])
+
+
+def insert_rows(rows: Iterable[RowValues]) -> int:
+    """Append sightings: COPY on PostgreSQL, executemany on SQLite. Returns the count."""
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN"
+            with cursor.cursor.copy(sql) as copy:  # psycopg 3
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        marks = ", ".join("%s" for _ in COLUMNS)
+        sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        batch: list[RowValues] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= _CHUNK:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def _in_chunks(keys: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def hits_for_keys(keys: Iterable[int], *, exclude_incident: int | None = None) -> list[Hit]:
+    """Every sighting stored under any of ``keys``: one index probe per key (one
+    statement per ten thousand keys; an array parameter on PostgreSQL)."""
+    unique = sorted(set(keys))
+    if not unique:
+        return []
+    hits: list[Hit] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f'{_SELECT} WHERE "key" = ANY(%s)', [unique])
+            hits = [_hit(row) for row in cursor.fetchall()]
+        else:
+            for chunk in _in_chunks(unique):
+                marks = ", ".join("%s" for _ in chunk)
+                cursor.execute(f'{_SELECT} WHERE "key" IN ({marks})', list(chunk))
+                hits += [_hit(row) for row in cursor.fetchall()]
+    if exclude_incident is not None:
+        hits = [h for h in hits if h.incident_id != exclude_incident]
+    return hits
+
+
+def hits_in_range(probe: RangeProbe, *, limit: int) -> list[Hit]:
+    """Addresses and networks whose address key lies inside the probe's network (the
+    caller checks each row with ``correlation.inside``): one range scan, capped."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_SELECT} WHERE ip_key >= %s AND ip_key <= %s ORDER BY ip_key LIMIT %s",
+            [probe.start, probe.end, limit],
+        )
+        return [_hit(row) for row in cursor.fetchall()]
+
+
+_PREFIXES = f"SELECT version, prefix_len FROM {IndexedPrefix._meta.db_table}"  # noqa: S608
+_COMMON = (
+    f'SELECT "key" FROM {IndicatorFlag._meta.db_table} '  # noqa: S608
+    "WHERE common_since IS NOT NULL AND "
+)
+
+
+# The stored prefix lengths change rarely (a new one when a network of a new length is
+# first indexed): each process keeps them for a few seconds instead of asking the
+# database at every lookup. The process that notes a new length forgets its copy at once.
+PREFIX_CACHE_SECONDS = 5.0
+_prefix_cache: tuple[float, list[tuple[int, int]]] | None = None
+
+
+def stored_prefixes() -> list[tuple[int, int]]:
+    """The (IP version, prefix length) pairs of the networks in the index."""
+    global _prefix_cache
+    now = time.monotonic()
+    if _prefix_cache is not None and now - _prefix_cache[0] < PREFIX_CACHE_SECONDS:
+        return _prefix_cache[1]
+    with connection.cursor() as cursor:
+        cursor.execute(_PREFIXES)
+        found = [(int(v), int(p)) for v, p in cursor.fetchall()]
+    _prefix_cache = (now, found)
+    return found
+
+
+def note_prefixes(pairs: Iterable[tuple[int, int]]) -> None:
+    global _prefix_cache
+    new = set(pairs)
+    if not new:
+        return
+    IndexedPrefix.objects.bulk_create(
+        [IndexedPrefix(version=v, prefix_len=p) for v, p in new], ignore_conflicts=True
+    )
+    if _prefix_cache is not None and not new <= set(_prefix_cache[1]):
+        _prefix_cache = None
+
+
+def flags_for(keys: Iterable[int]) -> dict[int, IndicatorFlag]:
+    unique = sorted(set(keys))
+    found: dict[int, IndicatorFlag] = {}
+    for chunk in _in_chunks(unique):
+        found.update({f.key: f for f in IndicatorFlag.objects.filter(key__in=list(chunk))})
+    return found
+
+
+def common_keys(keys: Iterable[int]) -> set[int]:
+    """Which of ``keys`` are flagged common (plain SQL: every lookup asks)."""
+    unique = sorted(set(keys))
+    found: set[int] = set()
+    with connection.cursor() as cursor:
+        for chunk in _in_chunks(unique):
+            marks = ", ".join("%s" for _ in chunk)
+            cursor.execute(_COMMON + f'"key" IN ({marks})', list(chunk))
+            found.update(int(row[0]) for row in cursor.fetchall())
+    return found
+
+
+_NOT_COMMON = (
+    f"NOT EXISTS (SELECT 1 FROM {IndicatorFlag._meta.db_table} f "  # noqa: S608
+    f'WHERE f."key" = {TABLE}."key" AND f.common_since IS NOT NULL)'
+)
+
+
+def lookup(probes: Sequence[Probe]) -> list[Hit]:
+    """The sightings under the probes' keys, leaving out keys flagged common: one
+    statement (one round trip), whatever the number of probes."""
+    keys = sorted({p.hash for p in probes})
+    if not keys:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f'{_SELECT} WHERE "key" = ANY(%s) AND {_NOT_COMMON}', [keys])
+            return [_hit(row) for row in cursor.fetchall()]
+        hits: list[Hit] = []
+        for chunk in _in_chunks(keys):
+            marks = ", ".join("%s" for _ in chunk)
+            cursor.execute(f'{_SELECT} WHERE "key" IN ({marks}) AND {_NOT_COMMON}', list(chunk))
+            hits += [_hit(row) for row in cursor.fetchall()]
+        return hits
