@@ -168,8 +168,7 @@ def objects_for(item: ExportItem, producer: stix2.v21.Identity) -> list[Any]:
         modified=seen,
         created_by_ref=producer.id,
         name=f"{ObservableKind(item.kind).label}: {item.value}"[:250],
-        description=item.comment
-        or _("Seen in %(context)s.") % {"context": item.context},
+        description=item.comment or _("Seen in %(context)s.") % {"context": item.context},
         indicator_types=["malicious-activity"],
         pattern=pattern,
         pattern_type="stix",
@@ -340,7 +339,7 @@ def _pattern_values(pattern: str) -> list[tuple[str, str]] | None:
     return found
 
 
-def _tlp_of(obj: dict[str, Any], default: str) -> str:
+def tlp_of(obj: dict[str, Any], default: str) -> str:
     labels = [
         TLP_BY_MARKING_ID[ref]
         for ref in obj.get("object_marking_refs") or ()
@@ -363,7 +362,7 @@ def plan_bundle(data: Any, *, default_tlp: str = TLP.AMBER) -> ImportPlan:
             plan.refused.append({"source": "?", "reason": _("Not a STIX object.")})
             continue
         kind, source = obj["type"], str(obj.get("id", obj["type"]))[:200]
-        tlp = _tlp_of(obj, default_tlp)
+        tlp = tlp_of(obj, default_tlp)
         if kind == "grouping" or kind == "report":
             plan.title = plan.title or str(obj.get("name", ""))[:300]
         if kind == "indicator":
