@@ -46,7 +46,8 @@ def shared(world: World) -> tuple[Any, CollectionRow]:
     report = share_incident(
         actor=world.users["banking.analyst"], reference=incident.reference, target="team:banking"
     )
-    assert report.added and not report.refused
+    assert report.added
+    assert not report.refused
     return incident, CollectionRow.objects.get(pk=report.collection_id)
 
 
@@ -63,7 +64,8 @@ def test_discovery_api_root_and_collections_with_taxii2_client(
     titles = {c.title: c for c in root.collections}
     assert collection.title in titles
     readable = titles[collection.title]
-    assert readable.can_read and not readable.can_write  # a reporter reads, never writes
+    assert readable.can_read
+    assert not readable.can_write
 
 
 def test_a_bank_reads_its_cert_indicators_with_basic_password_auth(
@@ -189,13 +191,15 @@ def test_posting_an_envelope_gives_a_status_and_refuses_red(live_server: Any, wo
         stix2.v21.Bundle(objects=[green, red]).serialize(), wait_for_completion=False
     )
     assert status.status == "complete"
-    assert status.success_count == 1 and status.failure_count == 1
+    assert status.success_count == 1
+    assert status.failure_count == 1
     assert status.failures[0]["id"] == red.id
     stored = SharedObject.objects.get(collection=collection, stix_id=green.id)
     assert stored.tlp == "GREEN"
     # A reporter reads (taxii2-client sees can_write false) and a POST anyway gets 403.
     reader = Collection(url, user="national-bank.reporter", password=PASSWORD)
-    assert reader.can_read and not reader.can_write
+    assert reader.can_read
+    assert not reader.can_write
     refused = requests.post(
         f"{url}objects/",
         auth=("national-bank.reporter", PASSWORD),
