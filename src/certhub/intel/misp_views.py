@@ -206,8 +206,8 @@ def _moment(raw: Any) -> dt.datetime | None:
     match = _RELATIVE.match(text)
     if match:
         return timezone.now() - dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-    if text.isdigit() and len(text) <= 12:
-        return dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
+    if re.fullmatch(r"\d{1,12}(\.\d{1,9})?", text):
+        return dt.datetime.fromtimestamp(float(text), tz=dt.UTC)
     raise Invalid(_("timestamp must be a Unix time or a span such as 7d."))
 
 
