@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from pymisp import MISPEvent, PyMISP
+from pymisp import MISPEvent, PyMISP, PyMISPError
 
 from certhub.accounts.services import create_token
 from certhub.incidents.models import Incident
@@ -158,5 +158,5 @@ def test_a_wrong_key_is_refused(live_server: Any) -> None:
         timeout=10,
     )
     assert answer.status_code == 403
-    with pytest.raises(Exception, match="403|Authentication|connect"):
+    with pytest.raises(PyMISPError, match=r"403|Authentication|connect"):
         PyMISP(f"{live_server.url}/misp/", "chb_not-a-key", ssl=False)
