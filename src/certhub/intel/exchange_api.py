@@ -95,10 +95,7 @@ class CollectionOut(Schema):
 
 
 def _refusals(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [
-        {"source": r.get("source") or r.get("value") or r.get("id") or "?", "reason": r["reason"]}
-        for r in rows
-    ]
+    return [{"source": r["source"], "reason": r["reason"]} for r in rows]
 
 
 def _export_items(export: selectors.IncidentExport) -> list[stix.ExportItem]:

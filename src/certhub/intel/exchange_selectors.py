@@ -90,7 +90,7 @@ def export_of(user: Any, incident: Incident, *, path: str, only: Q | None = None
     for observable in observables:
         why = sharing_refusal(observable.tlp, path=path, audience=audience)
         if why:
-            withheld.append({"value": f"{observable.kind}:{observable.value}", "reason": why})
+            withheld.append({"source": f"{observable.kind}:{observable.value}", "reason": why})
         else:
             taken.append(observable)
     return IncidentExport(incident, taken, withheld, None)

@@ -155,7 +155,7 @@ def _store(
         version = _version_of(body)
         if not stix_id or "--" not in stix_id or not stix_type or version is None:
             report.refused.append(
-                {"id": stix_id[:120] or "?", "reason": _("Not a STIX object with an id.")}
+                {"source": stix_id[:120] or "?", "reason": _("Not a STIX object with an id.")}
             )
             continue
         refusal = sharing_refusal(tlp, path=SharePath.TAXII, audience=Audience.ORGANIZATION)
@@ -165,7 +165,7 @@ def _store(
                 "ceiling": TLP(collection.tlp_ceiling).label,
             }
         if refusal:
-            report.refused.append({"id": stix_id[:120], "reason": refusal})
+            report.refused.append({"source": stix_id[:120], "reason": refusal})
             continue
         candidates[(stix_id[:120], version)] = SharedObject(
             collection=collection,
@@ -217,7 +217,7 @@ def share_incident(*, actor: Any, reference: str, target: str) -> AddReport:
         if observable.internal:
             refused.append(
                 {
-                    "value": f"{observable.kind}:{observable.value}",
+                    "source": f"{observable.kind}:{observable.value}",
                     "reason": _("Internal observables are not shared."),
                 }
             )
@@ -268,7 +268,7 @@ def add_envelope(*, actor: Any, collection: Collection, envelope: Any) -> Envelo
     refused: list[dict[str, str]] = []
     for body in objects:
         if not isinstance(body, dict):
-            refused.append({"id": "?", "reason": _("Not a STIX object.")})
+            refused.append({"source": "?", "reason": _("Not a STIX object.")})
             continue
         if body.get("type") == "marking-definition":
             label = TLP.CLEAR
@@ -287,7 +287,7 @@ def add_envelope(*, actor: Any, collection: Collection, envelope: Any) -> Envelo
         failure_count=len(refused),
         pending_count=0,
         successes=successes,
-        failures=[{"id": r.get("id", "?"), "message": r["reason"]} for r in refused],
+        failures=[{"id": r["source"], "message": r["reason"]} for r in refused],
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     audit.record(

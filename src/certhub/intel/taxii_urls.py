@@ -1,11 +1,14 @@
 from django.urls import path
 
-from certhub.intel import taxii
+from certhub.intel import exchange_views, taxii
 
 app_name = "taxii"
 
 urlpatterns = [
     path("", taxii.discovery, name="discovery"),
+    # Pages for people (not TAXII resources): the API root is "api", so these never clash.
+    path("collections/", exchange_views.collections, name="collections_page"),
+    path("share/<str:reference>/", exchange_views.share, name="share"),
     path("<str:api_root>/", taxii.api_root, name="api_root"),
     path("<str:api_root>/collections/", taxii.collections, name="collections"),
     path(
