@@ -270,10 +270,9 @@ def add_envelope(*, actor: Any, collection: Collection, envelope: Any) -> Envelo
         if not isinstance(body, dict):
             refused.append({"source": "?", "reason": _("Not a STIX object.")})
             continue
-        if body.get("type") == "marking-definition":
-            label = TLP.CLEAR
-        else:
-            label = stix.tlp_of(body, TLP.AMBER)
+        label: str = (
+            TLP.CLEAR if body.get("type") == "marking-definition" else stix.tlp_of(body, TLP.AMBER)
+        )
         bodies.append((body, label))
     report = _store(collection, actor, bodies, incident=None)
     refused += report.refused

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from certhub.accounts.selectors import current_user
 from certhub.core.errors import CerthubError, Invalid, NotFound
 from certhub.incidents.choices import ObservableKind
 from certhub.intel import exchange_selectors as selectors
@@ -31,7 +32,7 @@ from certhub.intel import exchange_services as services
 from certhub.intel import misp
 from certhub.intel.machine_auth import machine_user
 from certhub.tenancy.selectors import memberships_of
-from certhub.tenancy.tlp import SharePath
+from certhub.tenancy.tlp import TLP, SharePath
 
 MISP_COMPATIBLE_VERSION = "2.5.0"
 
@@ -95,7 +96,7 @@ def get_pymisp_version(request: HttpRequest) -> HttpResponse:
 
 @misp_endpoint(("GET",))
 def user_me(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = current_user(request)
     teams, orgs = memberships_of(user)
     home = teams[0].team if teams else (orgs[0].organization if orgs else None)
     can_write = any(m.role in ("coordinator", "analyst") for m in teams) or bool(orgs)
@@ -270,7 +271,7 @@ def attributes_search(request: HttpRequest) -> HttpResponse:
             "info": f"{hit.incident.reference} {hit.incident.title}"[:300],
             "org_id": str(hit.incident.handling_team_id),
             "orgc_id": str(hit.incident.handling_team_id),
-            "distribution": misp.DISTRIBUTION[hit.incident.tlp],
+            "distribution": misp.DISTRIBUTION[TLP(hit.incident.tlp)],
         }
         for observable in hit.observables:
             attributes.append(misp.attribute(hit.incident, observable) | {"Event": summary})

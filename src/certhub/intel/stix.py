@@ -52,7 +52,7 @@ TLP_BY_MARKING_ID = {v: k for k, v in TLP2_MARKING_IDS.items()} | _TLP1_MARKING_
 NAMESPACE = uuid.UUID("2f4c3a51-8d0b-4f7e-9a53-6c1f0e2b7d11")
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 
-_HASH_NAMES = {
+_HASH_NAMES: dict[str, str] = {
     ObservableKind.MD5: "MD5",
     ObservableKind.SHA1: "SHA-1",
     ObservableKind.SHA256: "SHA-256",
@@ -387,8 +387,8 @@ def plan_bundle(data: Any, *, default_tlp: str = TLP.AMBER) -> ImportPlan:
         elif kind in _SCO_KINDS and isinstance(obj.get("value"), str):
             plan.take(_kind_of_path(kind, "value", obj["value"]) or "", obj["value"], tlp, source)
         elif kind == "file":
-            hashes = obj.get("hashes") if isinstance(obj.get("hashes"), dict) else {}
-            for name, value in hashes.items():
+            hashes = obj.get("hashes")
+            for name, value in (hashes if isinstance(hashes, dict) else {}).items():
                 hash_kind = _HASH_KINDS.get(str(name).lower())
                 if hash_kind and isinstance(value, str):
                     plan.take(hash_kind, value, tlp, source)
