@@ -148,7 +148,7 @@ def walk(
                     progress["pages"] += 1
                     if progress["pages"] == 1:
                         progress["first_page"] = time.perf_counter() - started
-            except Exception:  # noqa: BLE001 - the server was stopped under an abandoned walk
+            except Exception:  # the server was stopped under an abandoned walk
                 return
 
         worker = threading.Thread(target=run, daemon=True)
