@@ -347,6 +347,11 @@ def main() -> None:
         help="give up a medallion walk after this many seconds (its memory backend filters "
         "every page against the whole manifest, so it slows down with the square of N)",
     )
+    parser.add_argument(
+        "--medallion-also",
+        default="1000,2000",
+        help="also page medallion on the first N objects, for these N (comma-separated)",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -365,6 +370,11 @@ def main() -> None:
         return
     outcome = run_medallion(work, objects, args.page, args.runs, args.medallion_cap)
     print(f"  medallion {MEDALLION_VERSION} (memory backend, Flask server): {outcome}")
+    # How medallion's time grows with N, on the first objects of the same set.
+    for size in [int(n) for n in args.medallion_also.split(",") if n.strip()]:
+        if size < len(objects):
+            outcome = run_medallion(work, objects[:size], args.page, 1, args.medallion_cap)
+            print(f"  medallion on the first {size:,} of them: {outcome}")
 
 
 if __name__ == "__main__":

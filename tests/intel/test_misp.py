@@ -89,6 +89,12 @@ def test_import_misp_event_json(world: World) -> None:
     refused = {r["source"]: r["reason"] for r in report["refused"]}
     assert "yara" in refused["yara:rule x {condition: true}"]
     assert "stricter" in refused["domain:red.example"]
+    other = bearer_client(world.users["telecom.analyst"]).post(
+        "/api/v1/intel/misp/import",
+        data={"event": event, "reference": incident.reference},
+        content_type="application/json",
+    )
+    assert other.status_code == 404
 
 
 def test_pymisp_connects_adds_views_and_searches(live_server: Any, world: World) -> None:

@@ -110,14 +110,28 @@ def test_telecom_and_punjab_cannot_see_the_banking_collection(
     live_server: Any, shared: tuple[Any, CollectionRow], world: World
 ) -> None:
     _incident, collection = shared
-    for username in ("telecom.analyst", "punjab.analyst", "telco.reporter"):
+    indicator = SharedObject.objects.filter(collection=collection, stix_type="indicator").first()
+    assert indicator is not None
+    base = f"{live_server.url}/taxii2/api/collections/{collection.pk}/"
+    for username in ("telecom.analyst", "punjab.analyst", "telco.reporter", "council"):
         user = world.users[username]
-        answer = requests.get(
-            f"{live_server.url}/taxii2/api/collections/{collection.pk}/objects/",
-            headers=bearer(user),
+        for url in (
+            base,
+            f"{base}objects/",
+            f"{base}manifest/",
+            f"{base}objects/{indicator.stix_id}/",
+            f"{base}objects/{indicator.stix_id}/versions/",
+        ):
+            answer = requests.get(url, headers=bearer(user), timeout=10)
+            assert answer.status_code == 404, (username, url)
+            assert answer.headers["Content-Type"] == MEDIA
+        post = requests.post(
+            f"{base}objects/",
+            headers=bearer(user) | {"Content-Type": MEDIA},
+            data=json.dumps({"objects": [indicator.body]}),
             timeout=10,
         )
-        assert answer.status_code == 404, username
+        assert post.status_code == 404, username
         listing = requests.get(
             f"{live_server.url}/taxii2/api/collections/", headers=bearer(user), timeout=10
         ).json()
@@ -217,6 +231,15 @@ def test_posting_an_envelope_gives_a_status_and_refuses_red(live_server: Any, wo
         timeout=10,
     )
     assert answer.json()["success_count"] == 1
+    # A second version of the green indicator: the latest by default, both on request.
+    newer = green.new_version(name="Phishing kit host")
+    writer.add_objects(stix2.v21.Bundle(objects=[newer]).serialize(), wait_for_completion=False)
+    latest = writer.get_objects(id=green.id)["objects"]
+    assert [o["modified"] for o in latest] == [json.loads(newer.serialize())["modified"]]
+    assert len(writer.get_objects(id=green.id, version="all")["objects"]) == 2
+    first = writer.get_objects(id=green.id, version="first")["objects"]
+    assert first[0]["modified"] == json.loads(green.serialize())["modified"]
+    assert len(writer.object_versions(green.id)["versions"]) == 2
     other = requests.get(
         f"{live_server.url}/taxii2/api/status/{status.id}/",
         auth=("telecom.analyst", PASSWORD),
@@ -264,3 +287,31 @@ def test_paging_through_ten_thousand_objects(live_server: Any, world: World) -> 
         seen += [o["id"] for o in envelope.get("objects", [])]
     assert pages == 10
     assert len(seen) == 10_000 == len(set(seen))
+
+
+def test_object_pages_cost_a_fixed_number_of_queries(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    from django.test import Client
+
+    analyst = world.users["banking.analyst"]
+    collection = open_collection(actor=analyst, target="team:banking")
+    added = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    SharedObject.objects.bulk_create(
+        SharedObject(
+            collection=collection,
+            stix_id=f"indicator--00000000-0000-4000-8000-{n:012d}",
+            stix_type="indicator",
+            version=added,
+            date_added=added,
+            tlp="GREEN",
+            body={"type": "indicator", "id": f"indicator--{n}"},
+        )
+        for n in range(300)
+    )
+    client = Client(headers=bearer(world.users["city-bank.reporter"]))
+    url = f"/taxii2/api/collections/{collection.pk}/objects/"
+    for limit in (10, 300):
+        with django_assert_max_num_queries(8):
+            answer = client.get(url, {"limit": limit})
+        assert len(answer.json()["objects"]) == limit

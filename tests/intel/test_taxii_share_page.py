@@ -90,6 +90,11 @@ def test_reporter_has_no_button_and_other_branches_get_404(world: World, setting
         other = signed_in(settings, world.users[username])
         answer = other.post(f"/taxii2/share/{incident.reference}/", {"collection": "team:banking"})
         assert answer.status_code == 404, username
+    telecom = signed_in(settings, world.users["telecom.analyst"])
+    analyst = signed_in(settings, world.users["banking.analyst"])
+    analyst.post(f"/taxii2/share/{incident.reference}/", {"collection": "team:banking"})
+    assert "Banking indicators" in analyst.get("/taxii2/collections/").content.decode()
+    assert "Banking indicators" not in telecom.get("/taxii2/collections/").content.decode()
     bad = signed_in(settings, world.users["banking.analyst"]).post(
         f"/taxii2/share/{incident.reference}/", {"collection": "../../etc"}
     )

@@ -73,9 +73,11 @@ def incident_export(user: Any, reference: str, *, path: str) -> IncidentExport:
     return export_of(user, get_incident(user, reference), path=path)
 
 
-def export_of(user: Any, incident: Incident, *, path: str, only: Q | None = None) -> IncidentExport:
-    """``incident_export`` of a visible incident already read (``only`` narrows the
-    observables, e.g. to those a search matched)."""
+def export_of(
+    user: Any, incident: Incident, *, path: str, only: set[int] | None = None
+) -> IncidentExport:
+    """``incident_export`` of a visible incident already read (``only``: the ids of the
+    observables to keep, e.g. those a search matched)."""
     access = access_for(user, incident)
     audience = audience_of(user, incident_holders(incident))
     refusal = sharing_refusal(incident.tlp, path=path, audience=audience)
@@ -85,8 +87,7 @@ def export_of(user: Any, incident: Incident, *, path: str, only: Q | None = None
     withheld: list[dict[str, str]] = []
     observables = observables_for(incident, access)
     if only is not None:
-        keep = set(incident.observables.filter(only).values_list("pk", flat=True))
-        observables = [o for o in observables if o.pk in keep]
+        observables = [o for o in observables if o.pk in only]
     for observable in observables:
         why = sharing_refusal(observable.tlp, path=path, audience=audience)
         if why:
@@ -344,12 +345,21 @@ def misp_search(user: Any, search: MispSearch, *, attributes: bool = False) -> l
         matching = Observable.objects.filter(observable_q).values("incident_id")
         incidents = incidents.filter(pk__in=matching)
     start = (search.page - 1) * search.limit
-    rows = list(with_details(incidents.order_by("-id"))[start : start + search.limit])
+    rows = list(
+        with_details(incidents.order_by("-id")).prefetch_related("observables")[
+            start : start + search.limit
+        ]
+    )
+    matched: set[int] | None = None
+    if attributes:
+        matched = set(
+            Observable.objects.filter(
+                observable_q, incident_id__in=[i.pk for i in rows]
+            ).values_list("pk", flat=True)
+        )
     hits = []
     for incident in rows:
-        export = export_of(
-            user, incident, path=SharePath.MISP, only=observable_q if attributes else None
-        )
+        export = export_of(user, incident, path=SharePath.MISP, only=matched)
         if export.refusal is None:
             hits.append(MispHit(incident, export.observables))
     return hits

@@ -30,6 +30,7 @@ from certhub.intel.exchange_selectors import (
     ceiling_allows,
     incident_export,
 )
+from certhub.tenancy.choices import TeamKind
 from certhub.tenancy.models import Sector, Team
 from certhub.tenancy.tlp import TLP, Audience, SharePath, sharing_refusal, strictest
 
@@ -83,7 +84,7 @@ def _collection_for(target: str) -> Collection:
         if sector is None:
             raise NotFound(_("No such sector."))
         owner = (
-            Team.objects.filter(organizations__sector=sector, kind="sectoral")
+            Team.objects.filter(organizations__sector=sector, kind=TeamKind.SECTORAL)
             .distinct()
             .order_by("depth", "id")
             .first()

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from certhub.accounts.selectors import current_user
 from certhub.core.errors import CerthubError
 from certhub.core.http import not_found_as_404
+from certhub.incidents.models import Incident
 from certhub.incidents.selectors import access_for, get_incident
 from certhub.intel import exchange_selectors as selectors
 from certhub.intel import exchange_services as services
@@ -28,12 +29,12 @@ class ShareForm(forms.Form):
     )
 
 
-def share_targets(incident: object) -> list[tuple[str, str]]:
+def share_targets(incident: Incident) -> list[tuple[str, str]]:
     """The collections offered on an incident: its handling CERT's, its sector's and the
     national one (the service decides whether the user may write each)."""
-    team = incident.handling_team  # type: ignore[attr-defined]
+    team = incident.handling_team
     targets = [(f"team:{team.slug}", str(_("%(team)s (team collection)") % {"team": team.name}))]
-    org = incident.reporting_org  # type: ignore[attr-defined]
+    org = incident.reporting_org
     if org is not None:
         targets.append(
             (f"sector:{org.sector.slug}", str(_("%(sector)s sector") % {"sector": org.sector}))

@@ -32,7 +32,8 @@ from certhub.intel.machine_auth import machine_user
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "api"
 MAX_PAGE = 1000
-MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+# What Django reads into memory for one request body (DATA_UPLOAD_MAX_MEMORY_SIZE).
+MAX_CONTENT_LENGTH = int(getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None) or 2_621_440)
 
 
 def _stamp(value: dt.datetime) -> str:
@@ -270,8 +271,8 @@ def objects(request: HttpRequest, api_root: str, collection_id: str) -> HttpResp
     if request.method == "POST":
         if not access.can_write:
             return _error(403, _("Forbidden"), _("You may not add objects to this collection."))
-        if len(request.body) > MAX_CONTENT_LENGTH:
-            return _error(413, _("Too large"))
+        if int(request.headers.get("Content-Length") or 0) > MAX_CONTENT_LENGTH:
+            return _error(413, _("Too large"), _("At most %d bytes.") % MAX_CONTENT_LENGTH)
         try:
             envelope = json.loads(request.body or b"null")
         except (ValueError, UnicodeDecodeError):
