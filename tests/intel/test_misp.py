@@ -5,6 +5,7 @@ working against certhub's /misp/ API subset on a running server."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -155,6 +156,30 @@ def test_pymisp_of_another_branch_sees_nothing(live_server: Any, world: World) -
     assert missing["errors"][0] == 404
     assert misp.search(controller="events", value="skim.example") == []
     assert misp.search(controller="attributes", value="skim.example")["Attribute"] == []
+
+
+def test_garbage_searches_get_400(world: World) -> None:
+    from django.test import Client
+
+    user = world.users["banking.analyst"]
+    client = Client(headers={"Authorization": create_token(actor=user, user=user, name="m")[1]})
+    for body in (
+        {"timestamp": "999999999999"},
+        {"timestamp": "yesterday"},
+        {"limit": "many"},
+        {"returnFormat": "stix-xml"},
+        [1, 2],
+    ):
+        answer = client.post(
+            "/misp/attributes/restSearch", data=json.dumps(body), content_type="application/json"
+        )
+        assert answer.status_code == 400, body
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert (
+        client.post("/misp/events/add", data=deep, content_type="application/json").status_code
+        == 400
+    )
+    assert client.get("/misp/events/view/not-a-number").status_code == 404
 
 
 def test_a_wrong_key_is_refused(live_server: Any) -> None:

@@ -315,3 +315,41 @@ def test_object_pages_cost_a_fixed_number_of_queries(
         with django_assert_max_num_queries(8):
             answer = client.get(url, {"limit": limit})
         assert len(answer.json()["objects"]) == limit
+
+
+def test_garbage_parameters_get_400_never_500(world: World) -> None:
+    from django.test import Client
+
+    collection = open_collection(actor=world.users["banking.analyst"], target="team:banking")
+    client = Client(headers=bearer(world.users["banking.analyst"]))
+    base = f"/taxii2/api/collections/{collection.pk}/"
+    for url, params in (
+        (f"{base}objects/", {"limit": "-1"}),
+        (f"{base}objects/", {"limit": "ten"}),
+        (f"{base}objects/", {"next": "!!"}),
+        (f"{base}objects/", {"next": "W1tdXQ"}),
+        (f"{base}objects/", {"added_after": "yesterday"}),
+        (f"{base}objects/", {"match[version]": "2026-99-99T00:00:00Z"}),
+        (f"{base}manifest/", {"added_after": "\x00"}),
+        (f"{base}objects/x/versions/", {"match[version]": "soon"}),
+    ):
+        answer = client.get(url, params)
+        assert answer.status_code == 400, (url, params, answer.status_code)
+        assert answer.json()["http_status"] == "400"
+    assert client.get("/taxii2/api/collections/not-a-uuid/").status_code == 404
+    assert client.get("/taxii2/other-root/collections/").status_code == 404
+    assert client.get("/taxii2/api/status/not-a-uuid/").status_code == 404
+    bad_body = client.post(f"{base}objects/", data=b"{not json", content_type=MEDIA)
+    assert bad_body.status_code == 400
+    not_envelope = client.post(f"{base}objects/", data=b"[1, 2]", content_type=MEDIA)
+    assert not_envelope.status_code == 400
+    odd = {
+        "objects": [
+            {"type": "indicator", "id": "indicator--1", "modified": "2026-13-45T00:00:00Z"},
+            7,
+        ]
+    }
+    status = client.post(f"{base}objects/", data=json.dumps(odd), content_type=MEDIA)
+    assert status.status_code == 202
+    assert status.json()["failure_count"] == 2
+    assert client.delete(f"{base}objects/").status_code == 405

@@ -124,7 +124,10 @@ def _version_of(body: dict[str, Any]) -> dt.datetime | None:
         raw = body.get("created")
     if raw is None:
         return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # SCOs have no version
-    parsed = parse_datetime(str(raw))
+    try:
+        parsed = parse_datetime(str(raw)[:64])
+    except ValueError:  # well formed but impossible (month 13)
+        return None
     if parsed is None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -70,7 +70,7 @@ def _body(request: HttpRequest) -> Any:
         return {}
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Invalid(_("The body is not valid JSON.")) from exc
 
 
@@ -208,7 +208,10 @@ def _moment(raw: Any) -> dt.datetime | None:
     if match:
         return timezone.now() - dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
     if re.fullmatch(r"\d{1,12}(\.\d{1,9})?", text):
-        return dt.datetime.fromtimestamp(float(text), tz=dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(float(text), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise Invalid(_("timestamp is out of range.")) from exc
     raise Invalid(_("timestamp must be a Unix time or a span such as 7d."))
 
 

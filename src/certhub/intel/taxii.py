@@ -176,7 +176,10 @@ def collection(request: HttpRequest, api_root: str, collection_id: str) -> HttpR
 
 
 def _timestamp(raw: str, name: str) -> dt.datetime:
-    parsed = parse_datetime(raw.strip()) if raw and len(raw) < 64 else None
+    try:
+        parsed = parse_datetime(raw.strip()) if raw and len(raw) < 64 else None
+    except ValueError:  # well formed but impossible (month 13)
+        parsed = None
     if parsed is None:
         raise Invalid(_("%(name)s must be a timestamp.") % {"name": name})
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
@@ -275,7 +278,7 @@ def objects(request: HttpRequest, api_root: str, collection_id: str) -> HttpResp
             return _error(413, _("Too large"), _("At most %d bytes.") % MAX_CONTENT_LENGTH)
         try:
             envelope = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return _error(400, _("Bad request"), _("The body is not valid JSON."))
         status = services.add_envelope(
             actor=request.user, collection=access.collection, envelope=envelope
