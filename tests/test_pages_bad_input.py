@@ -31,6 +31,7 @@ GARBAGE = {
 
 PAGES = [
     "/directory/",
+    "/taxii2/collections/",
     "/incidents/",
     "/feeds/events/",
     "/feeds/runs/",

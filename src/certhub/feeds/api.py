@@ -18,10 +18,11 @@ from ninja import Path, Query, Router, Schema
 from certhub.accounts.selectors import current_user
 from certhub.core.errors import Invalid
 from certhub.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
-from certhub.feeds.digests import csv_lines
+from certhub.feeds.digests import csv_lines, digest_tlp
 from certhub.feeds.forms import EventFilterForm
 from certhub.feeds.models import Event, IngestRun
 from certhub.feeds.selectors import filter_events, get_run, runs_visible_to
+from certhub.tenancy.tlp import Audience, SharePath, require_shareable
 
 router = Router(tags=["feeds"])
 
@@ -124,7 +125,7 @@ _EVENT_SCHEMA = {"$ref": "#/components/schemas/EventPage"}
 
 @router.get(
     "/events",
-    response={200: EventPage, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
+    response={200: EventPage, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Abuse events you may see: filters, cursor pages, or the whole selection as CSV",
     openapi_extra={
         "responses": {
@@ -176,10 +177,14 @@ def list_events(
         raise Invalid(form.error_text() or _("The filters are not valid."))
     events = filter_events(user, form.filters())
     if format == Format.CSV:
+        # The events the visibility rules give: the caller's organization or its CERTs.
+        label = digest_tlp()
+        require_shareable(label, path=SharePath.CSV, audience=Audience.ORGANIZATION)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="certhub-events-{stamp}.csv"'
         response["X-Content-Type-Options"] = "nosniff"
+        response["X-Certhub-TLP"] = label
         return response
     page = paginate(
         events.select_related("organization", "team", "sector"),

@@ -30,7 +30,7 @@ from certhub.feeds.selectors import events_of_day
 from certhub.notify.services import Attachment, queue_mail
 from certhub.tenancy.choices import NotificationKind
 from certhub.tenancy.models import Contact, Organization, Team
-from certhub.tenancy.tlp import TLP
+from certhub.tenancy.tlp import TLP, Audience, SharePath, may_share
 
 # The columns of every events CSV (digests, rule attachments, the API's CSV export).
 CSV_COLUMNS = (
@@ -150,6 +150,9 @@ def send_organization_digest(*, organization: Organization, day: dt.date) -> boo
     recipients = _wants_digests(organization.contacts.all())
     if not recipients or not events.exists():
         return False
+    # The organization's own mailboxes, with a CSV file: the label must allow both.
+    if not may_share(digest_tlp(), path=SharePath.CSV, audience=Audience.ORGANIZATION):
+        return False
     summary = summarise(events)
     body = "\n".join(
         [
@@ -178,6 +181,7 @@ def send_organization_digest(*, organization: Organization, day: dt.date) -> boo
             )
         ],
         dedup_key=digest_key(organization, day),
+        audience=Audience.ORGANIZATION,
     )
     if mail is None:
         return False
@@ -195,7 +199,9 @@ def send_team_summary(*, team: Team, day: dt.date) -> bool:
     """Queue one responsible team's summary of ``day``: events per organization it is
     responsible for (as routed that day) and, for the root team, the unrouted events."""
     recipients = _wants_digests(team.contacts.all())
-    if not recipients:
+    if not recipients or not may_share(
+        digest_tlp(), path=SharePath.EMAIL, audience=Audience.ORGANIZATION
+    ):
         return False
     events = events_of_day(day)
     per_org = list(
@@ -225,6 +231,7 @@ def send_team_summary(*, team: Team, day: dt.date) -> bool:
         tlp=digest_tlp(),
         kind="feed_digest",
         dedup_key=f"feeds.digest:team:{team.pk}:{day.isoformat()}",
+        audience=Audience.ORGANIZATION,
     )
     if mail is None:
         return False

@@ -23,7 +23,7 @@ from certhub.core.errors import Invalid
 from certhub.notify.choices import MailStatus, NotificationKind
 from certhub.notify.mail import SignedEmailMessage, compose_body, compose_subject
 from certhub.notify.models import NotificationSetting, OutboundAttachment, OutboundMail
-from certhub.tenancy.tlp import TLP
+from certhub.tenancy.tlp import TLP, Audience, SharePath, require_shareable
 
 MAX_ATTEMPTS = 5
 
@@ -46,8 +46,15 @@ def queue_mail(
     attachments: Sequence[Attachment] = (),
     sign: bool = False,
     dedup_key: str | None = None,
+    audience: Audience = Audience.NAMED,
 ) -> OutboundMail | None:
     """Record one message to ``to`` and deliver it after commit.
+
+    ``audience`` is how far the addressees stand from the information (``tenancy.tlp``):
+    NAMED when the caller picked each addressee for this message (the default: a user or
+    a contact chosen by the rules of the caller's app), ORGANIZATION when it writes to
+    the mailboxes of the organization concerned, and so on. The TLP label must let the
+    message go that far, through the one sharing check; otherwise Forbidden.
 
     ``subject`` and ``body`` are the plain texts; the TLP label is put before both and the
     reference into the subject here, in one place. ``dedup_key`` makes the call
@@ -59,6 +66,7 @@ def queue_mail(
         return None
     if tlp not in TLP.values:
         raise Invalid(_("Unknown TLP label %(tlp)s.") % {"tlp": tlp})
+    require_shareable(tlp, path=SharePath.EMAIL, audience=audience)
     if dedup_key and OutboundMail.objects.filter(dedup_key=dedup_key).exists():
         return None
     mail = OutboundMail(

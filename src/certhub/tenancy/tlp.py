@@ -13,7 +13,9 @@ TLP 2.0 (FIRST) in certhub's terms:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -83,3 +85,86 @@ TLP_HELP = _(
     "organizations involved and those they must tell. AMBER+STRICT: the organizations "
     "involved only. RED: named recipients only."
 )
+
+
+# --- The sharing check every export path calls ---------------------------------------
+
+
+class SharePath(models.TextChoices):
+    """The ways information leaves certhub; each calls ``sharing_refusal`` before it does."""
+
+    STIX = "stix", _("STIX export")
+    TAXII = "taxii", _("TAXII collection")
+    MISP = "misp", _("MISP export")
+    CSV = "csv", _("CSV export")
+    EMAIL = "email", _("e-mail")
+
+
+@dataclass(frozen=True)
+class Holders:
+    """Who already holds a piece of information: the users and teams named as its
+    recipients, the teams involved (they and the teams above them are "the
+    organization"), and the organizations involved. The clients of an involved team (the
+    teams below it and the organizations it is responsible for) are those AMBER may be
+    passed on to."""
+
+    named_user_ids: frozenset[int] = frozenset()
+    named_team_ids: frozenset[int] = frozenset()
+    team_paths: tuple[str, ...] = ()
+    org_ids: frozenset[int] = frozenset()
+
+
+def audience_of(user: Any, holders: Holders) -> Audience:
+    """How far ``user`` stands from the holders of the information (nearest first)."""
+    from certhub.tenancy.visibility import scope_for
+
+    scope = scope_for(user)
+    if not scope.is_authenticated:
+        return Audience.PUBLIC
+    if scope.user_id in holders.named_user_ids or scope.team_ids & holders.named_team_ids:
+        return Audience.NAMED
+    own_paths = [seat.path for seat in scope.teams]
+    if scope.org_ids & holders.org_ids or any(
+        held.startswith(own) for held in holders.team_paths for own in own_paths
+    ):
+        return Audience.ORGANIZATION
+    client_paths = [*own_paths, *scope.org_team_paths]
+    if any(path.startswith(held) for held in holders.team_paths for path in client_paths):
+        return Audience.PASSED_ON
+    return Audience.COMMUNITY
+
+
+_REFUSALS = {
+    TLP.RED: _("TLP:RED leaves certhub only to its named recipients."),
+    TLP.AMBER_STRICT: _("TLP:AMBER+STRICT stays within the recipient organization."),
+    TLP.AMBER: _("TLP:AMBER goes only to the recipient organization and its clients."),
+    TLP.GREEN: _("TLP:GREEN goes to the community, never to the public."),
+}
+
+
+def sharing_refusal(tlp: str, *, path: str, audience: Audience) -> str | None:
+    """Why information labelled ``tlp`` may not leave on ``path`` for ``audience``, in
+    the user's words; None when it may. Every export path (STIX, TAXII, MISP, CSV,
+    e-mail) asks this one question (DESIGN.md section 6)."""
+    SharePath(path)  # an unknown path is a bug, not a refusal
+    if tlp_allows(tlp, audience):
+        return None
+    return "%s: %s" % (SharePath(path).label, _REFUSALS[TLP(tlp)])  # noqa: UP031
+
+
+def may_share(tlp: str, *, path: str, audience: Audience) -> bool:
+    return sharing_refusal(tlp, path=path, audience=audience) is None
+
+
+def require_shareable(tlp: str, *, path: str, audience: Audience) -> None:
+    """Raise Forbidden (with the reason) when the label does not let it go."""
+    from certhub.core.errors import Forbidden
+
+    refusal = sharing_refusal(tlp, path=path, audience=audience)
+    if refusal is not None:
+        raise Forbidden(refusal)
+
+
+def labels_shareable(*, path: str, audience: Audience) -> list[str]:
+    """The labels that may go on ``path`` to ``audience`` (to filter a query)."""
+    return [label for label in ORDER if may_share(label, path=path, audience=audience)]
