@@ -6,6 +6,7 @@ aggregates only and gets the 404 page for an incident. No page breaks our CSP.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,22 @@ def plots_loaded(page: Any) -> list[int]:
     parallel, and the test database (SQLite in memory, shared cache, behind the live
     server's threads) answers a concurrent reader "table locked" where a real database
     file (WAL, busy timeout) or PostgreSQL waits."""
-    every_complete = "Array.from(document.querySelectorAll('img.plot')).every(i => i.complete)"
-    page.wait_for_function(every_complete)
+
+    # Polled from here: page.wait_for_function evaluates its predicate with eval, which
+    # our CSP (rightly) refuses.
+    def wait_until_complete() -> None:
+        deadline = time.monotonic() + 60
+        while not page.eval_on_selector_all("img.plot", "images => images.every(i => i.complete)"):
+            assert time.monotonic() < deadline, "plots still loading after 60 s"
+            page.wait_for_timeout(100)
+
+    wait_until_complete()
     page.eval_on_selector_all(
         "img.plot",
         "images => images.filter(i => i.naturalWidth === 0)"
         ".forEach(i => { i.src = i.src + '&again=1'; })",
     )
-    page.wait_for_function(every_complete)
+    wait_until_complete()
     widths: list[int] = page.eval_on_selector_all(
         "img.plot", "images => images.map(i => i.naturalWidth)"
     )
