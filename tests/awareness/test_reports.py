@@ -146,6 +146,7 @@ def test_council_edition_has_aggregates_only(world: World, landscape: Any, tmp_p
     assert report.period == "quarterly"
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its database connection
 def test_reports_are_generated_by_the_task_listed_and_downloaded_by_role(
     world: World, landscape: Any, tmp_path: Path
 ) -> None:
