@@ -95,8 +95,12 @@ def test_amber_strict_indicators_stay_with_the_team_not_its_constituents(
     )
     collection = CollectionRow.objects.get(kind="team", team=world.teams["banking"])
     url = f"{live_server.url}/taxii2/api/collections/{collection.pk}/"
-    analyst = Collection(url, user="banking.analyst", password=PASSWORD)
-    national = Collection(url, user="national.analyst", password=PASSWORD)
+    analyst = Collection(
+        url, user="banking.analyst", password=token_of(world.users["banking.analyst"])
+    )
+    national = Collection(
+        url, user="national.analyst", password=token_of(world.users["national.analyst"])
+    )
     other_bank = Collection(url, user="city-bank.reporter", password=PASSWORD)
     indicators = lambda c: [  # noqa: E731
         o for o in c.get_objects().get("objects", []) if o["type"] == "indicator"
@@ -162,6 +166,16 @@ def test_content_negotiation_and_authentication(
         base, auth=("banking.analyst", "wrong"), headers={"Accept": MEDIA}, timeout=10
     )
     assert bad_password.status_code == 401
+    # CERT staff fall under the MFA policy: their password alone never opens TAXII
+    # (a token as the password does).
+    staff_password = requests.get(
+        base, auth=("banking.analyst", PASSWORD), headers={"Accept": MEDIA}, timeout=10
+    )
+    assert staff_password.status_code == 401
+    staff_token = requests.get(
+        base, auth=("banking.analyst", token_of(user)), headers={"Accept": MEDIA}, timeout=10
+    )
+    assert staff_token.status_code == 200
 
 
 def test_filters_manifest_and_versions(
@@ -169,7 +183,9 @@ def test_filters_manifest_and_versions(
 ) -> None:
     _incident, collection = shared
     url = f"{live_server.url}/taxii2/api/collections/{collection.pk}/"
-    reader = Collection(url, user="banking.analyst", password=PASSWORD)
+    reader = Collection(
+        url, user="banking.analyst", password=token_of(world.users["banking.analyst"])
+    )
     indicators = reader.get_objects(type="indicator")["objects"]
     assert {o["type"] for o in indicators} == {"indicator"}
     one = indicators[0]["id"]
@@ -188,7 +204,9 @@ def test_posting_an_envelope_gives_a_status_and_refuses_red(live_server: Any, wo
     analyst = world.users["banking.analyst"]
     collection = open_collection(actor=analyst, target="team:banking")
     url = f"{live_server.url}/taxii2/api/collections/{collection.pk}/"
-    writer = Collection(url, user="banking.analyst", password=PASSWORD)
+    writer = Collection(
+        url, user="banking.analyst", password=token_of(world.users["banking.analyst"])
+    )
     green = stix2.v21.Indicator(
         pattern="[domain-name:value = 'phish.example']",
         pattern_type="stix",
@@ -226,7 +244,7 @@ def test_posting_an_envelope_gives_a_status_and_refuses_red(live_server: Any, wo
     # The status resource is there for the writer, not for others.
     answer = requests.get(
         f"{live_server.url}/taxii2/api/status/{status.id}/",
-        auth=("banking.analyst", PASSWORD),
+        auth=("banking.analyst", token_of(analyst)),
         headers={"Accept": MEDIA},
         timeout=10,
     )
@@ -242,7 +260,7 @@ def test_posting_an_envelope_gives_a_status_and_refuses_red(live_server: Any, wo
     assert len(writer.object_versions(green.id)["versions"]) == 2
     other = requests.get(
         f"{live_server.url}/taxii2/api/status/{status.id}/",
-        auth=("telecom.analyst", PASSWORD),
+        auth=("telecom.analyst", token_of(world.users["telecom.analyst"])),
         headers={"Accept": MEDIA},
         timeout=10,
     )

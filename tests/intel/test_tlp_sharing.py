@@ -27,7 +27,7 @@ from certhub.notify.models import OutboundMail
 from certhub.notify.services import queue_mail
 from certhub.tenancy.models import Contact
 from certhub.tenancy.tlp import TLP, Audience, SharePath, audience_of, sharing_refusal
-from tests.factories import PASSWORD, World, bearer_client, make_incident
+from tests.factories import World, bearer_client, make_incident
 
 LABELS = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 # The farthest audience each label reaches (FIRST TLP 2.0 in certhub's terms).
@@ -107,9 +107,12 @@ def test_taxii_each_label(live_server: Any, world: World, label: str) -> None:
     url = f"{live_server.url}/taxii2/api/collections/{collection.pk}/objects/?match[type]=indicator"
 
     def indicators_for(username: str) -> int:
+        # CERT staff under the MFA policy send a token as the Basic password.
+        user = world.users[username]
+        token = create_token(actor=user, user=user, name="taxii")[1]
         answer = requests.get(
             url,
-            auth=(username, PASSWORD),
+            auth=(username, token),
             headers={"Accept": "application/taxii+json;version=2.1"},
             timeout=10,
         )

@@ -1,7 +1,7 @@
 """Who a machine client (TAXII, MISP) is: an API token (``Authorization: Bearer chb_...``,
 or the raw key as PyMISP sends it), or HTTP Basic with a username and password (or a
-token as the password). A password is not enough for an account with a second factor:
-such an account sends a token."""
+token as the password). A password is not enough for an account with a second factor,
+nor for one the MFA policy (CERTHUB_REQUIRE_MFA) covers: such an account sends a token."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from certhub.accounts.selectors import (
     user_for_token,
 )
 from certhub.accounts.services import record_login_failure
+from certhub.tenancy.middleware import mfa_required_for
 
 
 def machine_user(request: HttpRequest, *, raw_key: bool = False) -> Any:
@@ -54,6 +55,6 @@ def _password_user(request: HttpRequest, username: str, password: str) -> Any:
     if user is None:
         record_login_failure(username_key=key, ip_address=address, stage="basic")
         return None
-    if getattr(user, "mfa_enabled", False) or not user.is_active:
+    if getattr(user, "mfa_enabled", False) or mfa_required_for(user) or not user.is_active:
         return None
     return user
