@@ -16,23 +16,10 @@ from django.utils import timezone
 
 from tests.awareness.conftest import load_feeds, report_incidents
 from tests.conftest import launch_chromium
-from tests.factories import PASSWORD, World
+from tests.factories import World
+from tests.ui.browser import csp_errors, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(browser: Any, base: str, username: str, path: str) -> Any:
-    context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.csp_errors = errors
-    page.goto(f"{base}{path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}{path}")
-    return page
 
 
 def plots_loaded(page: Any) -> list[int]:
@@ -50,7 +37,7 @@ def plots_loaded(page: Any) -> list[int]:
 
 
 def no_csp_errors(page: Any) -> None:
-    csp = [t for t in page.csp_errors if "Content Security Policy" in t]
+    csp = csp_errors(page)
     assert csp == [], (page.url, csp)
 
 
@@ -75,7 +62,9 @@ def test_national_coordinator_reads_the_dashboard_and_downloads_the_monthly_repo
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            page = sign_in(browser, base, "national.coordinator", "/awareness/national/")
+            page = sign_in(
+                browser, base, "national.coordinator", "/awareness/national/", accept_downloads=True
+            )
             expect(page.get_by_role("heading", name="National situation")).to_be_visible()
             expect(page.get_by_role("heading", name="Incidents by sector")).to_be_visible()
             expect(
@@ -132,7 +121,11 @@ def test_bank_reporter_sees_its_own_exposure_trend_only(
         browser = launch_chromium(playwright)
         try:
             page = sign_in(
-                browser, base, "national-bank.reporter", "/awareness/organization/national-bank/"
+                browser,
+                base,
+                "national-bank.reporter",
+                "/awareness/organization/national-bank/",
+                accept_downloads=True,
             )
             expect(page.get_by_role("heading", name="National-Bank")).to_be_visible()
             expect(
@@ -169,7 +162,9 @@ def test_council_member_sees_aggregates_and_no_incident(
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            page = sign_in(browser, base, "council.member", "/awareness/council/")
+            page = sign_in(
+                browser, base, "council.member", "/awareness/council/", accept_downloads=True
+            )
             expect(
                 page.get_by_role("heading", name="National aggregates for the CERT Council")
             ).to_be_visible()

@@ -12,23 +12,10 @@ import pytest
 from certhub.tenancy.models import CIIGradeChange, Organization
 from certhub.tenancy.services import install_default_cii_criteria
 from tests.conftest import launch_chromium
-from tests.factories import PASSWORD, World
+from tests.factories import World
+from tests.ui.browser import csp_errors, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(browser: Any, base: str, username: str, path: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.csp_errors = errors
-    page.goto(f"{base}{path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}{path}")
-    return page
 
 
 def test_a_designation_and_a_regrade_in_the_cii_registry(
@@ -87,7 +74,7 @@ def test_a_designation_and_a_regrade_in_the_cii_registry(
             assert response.status == 404
 
             for page in pages:
-                csp = [t for t in page.csp_errors if "Content Security Policy" in t]
+                csp = csp_errors(page)
                 assert csp == [], (page.url, csp)
         finally:
             browser.close()

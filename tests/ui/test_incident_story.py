@@ -19,7 +19,8 @@ from django.core.management import call_command
 
 from certhub.incidents.models import Incident
 from tests.conftest import launch_chromium
-from tests.factories import HIGH_SEVERITY, PASSWORD, TINY_PNG, World
+from tests.factories import HIGH_SEVERITY, TINY_PNG, World
+from tests.ui.browser import csp_errors, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,21 +30,6 @@ PNG = TINY_PNG
 
 def run_worker() -> None:
     call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", verbosity=0)
-
-
-def sign_in(browser: Any, base: str, username: str, path: str) -> Any:
-    """A fresh browser context for one person, signed in through the real form."""
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.csp_errors = errors
-    page.goto(f"{base}{path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}{path}")
-    return page
 
 
 def test_a_bank_incident_from_the_report_form_to_national_coordination(
@@ -183,7 +169,7 @@ def test_a_bank_incident_from_the_report_form_to_national_coordination(
                 expect(timeline).to_contain_text(step)
 
             for page in pages:
-                csp = [t for t in page.csp_errors if "Content Security Policy" in t]
+                csp = csp_errors(page)
                 assert csp == [], (page.url, csp)
         finally:
             browser.close()
