@@ -167,6 +167,8 @@ def test_garbage_searches_get_400(world: World) -> None:
         {"timestamp": "999999999999"},
         {"timestamp": "yesterday"},
         {"limit": "many"},
+        {"page": float("inf")},  # json.dumps writes Infinity, json.loads reads it
+        {"page": 10**30},
         {"returnFormat": "stix-xml"},
         [1, 2],
     ):
@@ -191,3 +193,33 @@ def test_a_wrong_key_is_refused(live_server: Any) -> None:
     assert answer.status_code == 403
     with pytest.raises(PyMISPError, match=r"403|Authentication|connect"):
         PyMISP(f"{live_server.url}/misp/", "chb_not-a-key", ssl=False)
+
+
+def test_a_reporter_cannot_find_its_incident_by_a_cert_internal_value(world: World) -> None:
+    from django.test import Client
+
+    from certhub.incidents.services import add_observables
+
+    incident = bank_incident(world)
+    add_observables(
+        actor=world.users["banking.analyst"],
+        incident=incident,
+        items=[("domain", "internal-lead.example")],
+        internal=True,
+    )
+
+    def events_found(username: str, value: str) -> list[Any]:
+        user = world.users[username]
+        key = create_token(actor=user, user=user, name="m")[1]
+        answer = Client(headers={"Authorization": key}).post(
+            "/misp/events/restSearch",
+            data=json.dumps({"value": value}),
+            content_type="application/json",
+        )
+        assert answer.status_code == 200
+        return list(answer.json()["response"])
+
+    assert len(events_found("banking.analyst", "internal-lead.example")) == 1
+    # The reporter sees its incident, but the internal value must not lead to it.
+    assert events_found("national-bank.reporter", "internal-lead.example") == []
+    assert len(events_found("national-bank.reporter", "skim.example")) == 1

@@ -24,7 +24,12 @@ from django.utils.translation import gettext as _
 
 from certhub.core.errors import NotFound
 from certhub.incidents.models import Incident, Observable
-from certhub.incidents.selectors import access_for, get_incident, observables_for
+from certhub.incidents.selectors import (
+    access_for,
+    get_incident,
+    observables_for,
+    observables_visible_in,
+)
 from certhub.intel.exchange_models import Collection, CollectionKind, EnvelopeStatus, SharedObject
 from certhub.tenancy.models import Organization
 from certhub.tenancy.tlp import (
@@ -342,7 +347,9 @@ def misp_search(user: Any, search: MispSearch, *, attributes: bool = False) -> l
             incidents = incidents.filter(updated_at__lte=search.until)
     narrowed = bool(search.values or search.types or time_field)
     if narrowed:
-        matching = Observable.objects.filter(observable_q).values("incident_id")
+        # Only observables the reader may see: an internal or RED value must not tell an
+        # organization member which incident holds it.
+        matching = observables_visible_in(user).filter(observable_q).values("incident_id")
         incidents = incidents.filter(pk__in=matching)
     start = (search.page - 1) * search.limit
     rows = list(

@@ -35,6 +35,8 @@ from certhub.tenancy.selectors import memberships_of
 from certhub.tenancy.tlp import TLP, SharePath
 
 MISP_COMPATIBLE_VERSION = "2.5.0"
+# The deepest page restSearch answers: beyond it, the offset itself is the cost.
+MAX_PAGE = 10_000
 
 
 def _error(request: HttpRequest, status: int, message: str) -> JsonResponse:
@@ -240,8 +242,10 @@ def _search_filters(body: Any) -> selectors.MispSearch:
     try:
         limit_n = min(max(int(limit), 1), 1000) if limit not in (None, "") else 100
         page_n = max(int(page), 1) if page not in (None, "") else 1
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise Invalid(_("limit and page must be numbers.")) from exc
+    if page_n > MAX_PAGE:
+        raise Invalid(_("page must be at most %(most)d.") % {"most": MAX_PAGE})
     event_ids = strings("eventid")
     return selectors.MispSearch(
         values=strings("value"),

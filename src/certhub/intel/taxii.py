@@ -274,7 +274,11 @@ def objects(request: HttpRequest, api_root: str, collection_id: str) -> HttpResp
     if request.method == "POST":
         if not access.can_write:
             return _error(403, _("Forbidden"), _("You may not add objects to this collection."))
-        if int(request.headers.get("Content-Length") or 0) > MAX_CONTENT_LENGTH:
+        try:
+            declared = int(request.headers.get("Content-Length") or 0)
+        except ValueError:
+            return _error(400, _("Bad request"), _("Content-Length is not a number."))
+        if declared > MAX_CONTENT_LENGTH:
             return _error(413, _("Too large"), _("At most %d bytes.") % MAX_CONTENT_LENGTH)
         try:
             envelope = json.loads(request.body or b"null")
