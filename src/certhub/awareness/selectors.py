@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -50,8 +50,9 @@ from certhub.core.errors import Invalid, NotFound
 from certhub.incidents.catalog import categories
 from certhub.incidents.choices import Priority
 from certhub.incidents.models import Incident
-from certhub.incidents.selectors import incidents_visible_to
+from certhub.incidents.selectors import incidents_visible_to, with_full_content
 from certhub.tenancy.models import Organization, Sector, Team
+from certhub.tenancy.selectors import team_subtree
 from certhub.tenancy.tlp import TLP
 from certhub.tenancy.visibility import Scope, scope_for
 
@@ -157,7 +158,7 @@ def may_read_aggregates(user: Any) -> bool:
 
 
 def _subtree_ids(team: Team) -> frozenset[int]:
-    return frozenset(Team.objects.filter(path__startswith=team.path).values_list("pk", flat=True))
+    return frozenset(team_subtree(team).values_list("pk", flat=True))
 
 
 def reach_for(user: Any, audience: str, key: str = "") -> Reach:
@@ -216,9 +217,11 @@ def statistics_reach(user: Any) -> Reach:
     if scope.is_admin or is_national_staff(scope):
         return reach_for(user, NATIONAL)
     if scope.teams:
-        ids: set[int] = set()
+        # Every team at or below the user's seats: one query (tenancy's subtree rule).
+        below = Q(pk__in=[])
         for seat in scope.teams:
-            ids.update(Team.objects.filter(path__startswith=seat.path).values_list("pk", flat=True))
+            below |= Q(path__startswith=seat.path)
+        ids = Team.objects.filter(below).values_list("pk", flat=True)
         return Reach(TEAM, "", _("Your CERTs"), team_ids=frozenset(ids))
     if scope.is_council:
         return reach_for(user, COUNCIL)
@@ -686,6 +689,12 @@ def _organization_hosts(ctx: Context) -> Table:
 def _organization_incidents(ctx: Context) -> Table:
     labels = categories()
     incidents = _own_incidents(ctx).order_by("-reported_at")[:200]
+    # A TLP:RED incident's title only for its named recipients (one query for the page).
+    readable = set(
+        with_full_content(ctx.user, _own_incidents(ctx))
+        .filter(pk__in=[i.pk for i in incidents])
+        .values_list("pk", flat=True)
+    )
     return Table(
         "organization_incidents",
         _("Our incidents"),
@@ -694,7 +703,7 @@ def _organization_incidents(ctx: Context) -> Table:
         [
             [
                 i.reference,
-                i.title,
+                i.title if i.pk in readable else "",
                 str(i.get_status_display()),
                 priority_label(i.priority),
                 labels.get(i.category, i.category),

@@ -241,8 +241,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @not_found_as_404
 def report_download(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.get_report(request.user, pk)
-    with report.pdf.open("rb") as stored:
-        response = HttpResponse(stored.read(), content_type="application/pdf")
+    try:
+        with report.pdf.open("rb") as stored:
+            response = HttpResponse(stored.read(), content_type="application/pdf")
+    except OSError as exc:  # listed, but its file is gone from storage
+        raise NotFound(_("The report's file is missing; generate it again.")) from exc
     name = f"{report.start:%Y-%m}-{report.period}-{report.edition}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

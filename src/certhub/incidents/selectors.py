@@ -267,6 +267,13 @@ def _named_or_not_red(user: Any) -> Q:
     return ~Q(tlp=TLP.RED) | Q(Exists(named))
 
 
+def with_full_content(user: Any, incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Of ``incidents``, those whose content (title, description) ``user`` may read:
+    not TLP:RED, or RED with the user or one of its teams named (DESIGN.md section 3,
+    rule 3). The others show only reference, status, category, severity and sector."""
+    return incidents.filter(_named_or_not_red(user))
+
+
 def observables_visible_in(user: Any) -> QuerySet[Observable]:
     """Observables a user may search: staff see internal ones, organizations do not."""
     scope = scope_for(user)
