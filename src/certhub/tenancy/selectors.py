@@ -348,8 +348,12 @@ def cii_registry_organizations(user: Any) -> QuerySet[Organization]:
     through the visibility rules. Council members: none (aggregates only)."""
     scope = scope_for(user)
     orgs = Organization.objects.select_related("sector", "responsible_team")
-    if scope.is_admin or _registry_team_kinds(user):
+    if scope.is_admin or may_manage_cii_registry(user):
         return orgs
+    # Analysts and viewers of the National and CII CERTs: the CII organizations, and
+    # what the visibility rules show them anyway.
+    if _registry_team_kinds(user):
+        return orgs.filter(Q(is_cii=True) | Q(pk__in=organizations_visible_to(user).values("pk")))
     return organizations_visible_to(user)
 
 
