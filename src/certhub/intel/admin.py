@@ -3,22 +3,10 @@ the services only; the sightings table itself is too large for an admin list).""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
+from certhub.core.admin import ReadOnlyAdmin
 from certhub.intel.models import IndexedRun, IndicatorFlag
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(IndicatorFlag)
