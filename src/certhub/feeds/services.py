@@ -141,8 +141,11 @@ def ingest_file(
                 report_file.save(update_fields=["last_day"])
             record(actor=actor, action="feeds.file_ingested", obj=run, changes=_counts(run))
             loaded_days = sorted(tally.days)
+            # Robust: the file is loaded and committed; a failing listener above is
+            # logged and never reports the ingest as failed.
             transaction.on_commit(
-                lambda: signals.events_loaded.send(sender=IngestRun, run=run, days=loaded_days)
+                lambda: signals.events_loaded.send(sender=IngestRun, run=run, days=loaded_days),
+                robust=True,
             )
     except parsers.FileRejected as exc:
         run = quarantine_file(

@@ -245,10 +245,13 @@ def _add_observables(
     added = Observable.objects.bulk_create(new)
     if added:
         ids = [o.pk for o in added]
+        # Robust: the observables are committed; a failing listener above (the
+        # correlation index) is logged, never turned into an error for the reporter.
         transaction.on_commit(
             lambda: signals.observables_added.send(
                 sender=Observable, incident_id=incident.pk, observable_ids=ids
-            )
+            ),
+            robust=True,
         )
     return added
 
