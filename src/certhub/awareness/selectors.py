@@ -53,7 +53,7 @@ from certhub.incidents.models import Incident
 from certhub.incidents.selectors import incidents_visible_to, with_full_content
 from certhub.tenancy.models import Organization, Sector, Team
 from certhub.tenancy.selectors import team_subtree
-from certhub.tenancy.tlp import TLP
+from certhub.tenancy.tlp import Audience, SharePath, labels_shareable
 from certhub.tenancy.visibility import Scope, scope_for
 
 NATIONAL = "national"
@@ -617,12 +617,14 @@ def _top_organizations(ctx: Context) -> Table:
 def _acknowledgement_rates(ctx: Context) -> Table:
     start = dt.datetime.combine(ctx.filters.start, dt.time.min, tzinfo=dt.UTC)
     end = dt.datetime.combine(ctx.filters.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-    # A report generated without a user (command line, task): every advisory but
-    # TLP:RED ones, whose very title is for their named recipients only.
+    # A report generated without a user (command line, task) is passed on inside the
+    # national CERT's community: the advisories the one TLP check lets go that far.
     readable = (
         advisories_visible_to(ctx.user)
         if ctx.user is not None
-        else Advisory.objects.exclude(tlp=TLP.RED)
+        else Advisory.objects.filter(
+            tlp__in=labels_shareable(path=SharePath.CSV, audience=Audience.PASSED_ON)
+        )
     )
     deliveries = AdvisoryDelivery.objects.filter(
         delivered_at__gte=start, delivered_at__lt=end, advisory__in=readable.values("pk")
