@@ -242,3 +242,60 @@ def test_reindex_rebuilds_the_index_from_what_is_stored(
     assert [(r.organization_id, r.events) for r in feed_rows] == [(world.orgs["telco"].pk, 2)]
     entry = correlations(bearer_client(world.users["national.analyst"]), bank)["198.18.12.12"]
     assert entry["feed_events"] == 2
+
+
+def test_a_feed_batch_grows_its_days_rows_and_is_counted_from_the_index(world: World) -> None:
+    import datetime as dt
+
+    from certhub.intel import index, services
+    from certhub.intel.correlation import key_hash
+
+    bank, telco = world.orgs["national-bank"], world.orgs["telco"]
+    day = dt.date(2026, 11, 20)
+    width = len(services.FEED_FIELDS)
+
+    def batch(*events: tuple[str, str, Any, dt.date]) -> int:
+        rows = []
+        for field, value, org, when in events:
+            row: list[Any] = [None] * width
+            row[[name for name, _kind in services.FEED_FIELDS].index(field)] = value
+            rows.append((*row, org.pk, org.sector_id, when))
+        written, _flags = services.index_feed_aggregates(services.aggregate_events(rows))
+        return written
+
+    ip = ("source_ip", "198.18.20.20")
+    assert (
+        batch((*ip, bank, day), (*ip, bank, day), ("source_url", "http://c2.example/x", telco, day))
+        == 3
+    )
+    # The same value, organization and day grows its row; another day is a new row.
+    assert (
+        batch(
+            (*ip, bank, day),
+            (*ip, bank, day),
+            (*ip, bank, day),
+            (*ip, bank, day + dt.timedelta(days=1)),
+        )
+        == 2
+    )
+    rows = Sighting.objects.filter(value="198.18.20.20").order_by("day")
+    assert [(r.organization_id, r.day, r.events) for r in rows] == [
+        (bank.pk, day, 5),
+        (bank.pk, day + dt.timedelta(days=1), 1),
+    ]
+    assert Sighting.objects.get(value="c2.example").organization_id == telco.pk  # the URL's host
+
+    ip_key = key_hash("ip", "198.18.20.20")
+    incident = staff_incident(world, "government", "C2 198.18.20.20")
+    red = staff_incident(world, "telecom", "C2 198.18.20.20", tlp="RED")
+    summary = index.summaries([ip_key, key_hash("domain", "c2.example"), 12345])
+    assert set(summary) == {ip_key, key_hash("domain", "c2.example")}
+    assert summary[ip_key].organization_ids == {bank.pk}
+    assert summary[ip_key].incident_ids == {incident.pk, red.pk}
+    assert summary[ip_key].feed_events == 6
+    assert index.names_of([ip_key]) == {ip_key: ("ip", "198.18.20.20")}
+    # Exact counts leave the RED incident out; the ministry's incident counts its organization.
+    (count,) = services.count_values([ip_key]).values()
+    assert count.incident_ids == {incident.pk}
+    assert count.organization_ids == {bank.pk, world.orgs["ministry"].pk}
+    assert count.feed_events == 6

@@ -189,16 +189,21 @@ def aggregate_events(
     return found
 
 
-def store_feed_aggregates(found: dict[tuple[int, int | None, dt.date], _Aggregate]) -> int:
+def index_feed_aggregates(
+    found: dict[tuple[int, int | None, dt.date], _Aggregate],
+) -> tuple[int, list[IndicatorFlag]]:
     """Add aggregates to the index: a (value, organization, day) already there grows its
-    event count; the others become new rows. Returns the rows written or grown."""
+    event count; the others become new rows. Then count the touched values and flag
+    those that became widespread or common. Returns the rows written or grown, and the
+    flags that became widespread or common."""
     if not found:
-        return 0
-    days = {day for _key, _org, day in found}
+        return 0, []
+    keys = {key for key, _org, _day in found}
     existing = {
-        (hit.key, hit.organization_id, hit.day): hit.id
-        for hit in index.hits_for_keys({key for key, _org, _day in found})
-        if hit.from_feed and hit.day in days
+        (key, organization_id, day): row_id
+        for row_id, key, organization_id, day in index.feed_rows_on(
+            keys, {day for _key, _org, day in found}
+        )
     }
     grow = [(found[slot].events, row_id) for slot, row_id in existing.items() if slot in found]
     if grow:
@@ -208,24 +213,14 @@ def store_feed_aggregates(found: dict[tuple[int, int | None, dt.date], _Aggregat
                 grow,
             )
     rows = (
-        (
-            a.entry.hash,
-            a.entry.kind,
-            a.entry.value,
-            a.entry.ip_key,
-            a.entry.prefix_len,
-            None,
-            None,
-            organization_id,
-            a.sector_id,
-            day,
-            a.events,
-        )
+        (key, a.entry.kind, a.entry.value, a.entry.ip_key, a.entry.prefix_len, None, None,
+         organization_id, a.sector_id, day, a.events)
         for (key, organization_id, day), a in found.items()
         if (key, organization_id, day) not in existing
-    )
+    )  # fmt: skip
     index.note_prefixes(_prefixes(a.entry for a in found.values()))
-    return index.insert_rows(rows) + len(grow)
+    written = index.insert_rows(rows) + len(grow)
+    return written, refresh_flags(keys=keys)
 
 
 @transaction.atomic
@@ -246,7 +241,7 @@ def index_feed_run(*, run_id: int, days: Sequence[dt.date] = ()) -> IndexedRun |
             yield row
 
     found = aggregate_events(counting(events.iterator(chunk_size=20_000)))
-    written = store_feed_aggregates(found)
+    written, _flagged = index_feed_aggregates(found)
     done = IndexedRun.objects.create(run_id=run_id, events=counted, sightings=written)
     audit.record(
         actor=None,
@@ -254,7 +249,6 @@ def index_feed_run(*, run_id: int, days: Sequence[dt.date] = ()) -> IndexedRun |
         obj=done,
         changes={"run": run_id, "events": counted, "sightings": written},
     )
-    refresh_flags(keys={key for key, _org, _day in found})
     return done
 
 
@@ -281,32 +275,27 @@ class ValueCount:
     tlps: set[str]
 
 
-def _group_counts(keys: Sequence[int]) -> list[tuple[int, int, int]]:
-    """(key, distinct feed organizations, distinct incidents) per key, in SQL."""
-    counts = "COUNT(DISTINCT organization_id), COUNT(DISTINCT incident_id)"
-    sql = f'SELECT "key", {counts} FROM {index.TABLE} WHERE '  # noqa: S608
-    out: list[tuple[int, int, int]] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql + '"key" = ANY(%s) GROUP BY "key"', [list(keys)])
-            out = [(r[0], r[1], r[2]) for r in cursor.fetchall()]
-        else:
-            for chunk in index._in_chunks(keys):
-                marks = ", ".join("%s" for _ in chunk)
-                cursor.execute(sql + f'"key" IN ({marks}) GROUP BY "key"', list(chunk))
-                out += [(r[0], r[1], r[2]) for r in cursor.fetchall()]
-    return out
-
-
-def count_values(keys: Iterable[int]) -> dict[int, ValueCount]:
+def count_values(
+    keys: Iterable[int], *, summaries: dict[int, index.Summary] | None = None
+) -> dict[int, ValueCount]:
     """Exact counts for a few values: incidents and organizations (the reporting and
     affected organizations of the incidents, and the feed events' organizations),
-    TLP:RED observables and incidents left out."""
-    hits = index.hits_for_keys(keys)
-    counts: dict[int, ValueCount] = {}
-    for hit in hits:
-        counts.setdefault(hit.key, ValueCount(hit.key, hit.kind, hit.value, set(), set(), 0, set()))
-    observable_ids = {h.observable_id for h in hits if h.observable_id is not None}
+    TLP:RED observables and incidents left out. The feed side is read grouped from the
+    counting index (``summaries``: the caller's read of it, when it has one); only the
+    incident side's rows are read whole."""
+    unique = set(keys)
+    if summaries is None:
+        summaries = index.summaries(unique)
+    else:
+        summaries = {key: s for key, s in summaries.items() if key in unique}
+    names = index.names_of(summaries)
+    counts = {
+        key: ValueCount(key, *names[key], set(), set(summary.organization_ids), 0, set())
+        for key, summary in summaries.items()
+        if key in names
+    }
+    incident_rows = index.incident_rows_of([k for k, s in summaries.items() if s.incident_ids])
+    observable_ids = {observable_id for _key, observable_id in incident_rows}
     observables = {
         pk: (tlp, incident_id, incident_tlp, reporting_org_id)
         for pk, tlp, incident_id, incident_tlp, reporting_org_id in Observable.objects.filter(
@@ -319,15 +308,13 @@ def count_values(keys: Iterable[int]) -> dict[int, ValueCount]:
         incident_id__in=sorted(incident_ids)
     ).values_list("incident_id", "organization_id"):
         affected[incident_id].add(org_id)
-    for hit in hits:
-        count = counts[hit.key]
-        if hit.from_feed:
-            count.feed_events += hit.events
-            if hit.organization_id is not None:
-                count.organization_ids.add(hit.organization_id)
-            continue
-        seen = observables.get(hit.observable_id or 0)
-        if seen is None:
+    for key, summary in summaries.items():
+        if key in counts:
+            counts[key].feed_events = summary.feed_events
+    for key, observable_id in incident_rows:
+        count = counts.get(key)
+        seen = observables.get(observable_id)
+        if count is None or seen is None:
             continue
         tlp, incident_id, incident_tlp, reporting_org_id = seen
         if TLP.RED in (tlp, incident_tlp):
@@ -352,13 +339,16 @@ def refresh_flags(*, keys: Iterable[int]) -> list[IndicatorFlag]:
     widespread_orgs = int(setting("CERTHUB_INTEL_WIDESPREAD_ORGS"))
     common = int(setting("CERTHUB_INTEL_COMMON_THRESHOLD"))
     least = min(widespread_orgs, common)
+    summaries = index.summaries(keys)
     candidates = [
-        key for key, orgs, incidents in _group_counts(keys) if incidents > 0 or orgs > least
+        key
+        for key, summary in summaries.items()
+        if summary.incident_ids or len(summary.organization_ids) > least
     ]
     if not candidates:
         return []
     flags = index.flags_for(candidates)
-    counts = count_values(candidates)
+    counts = count_values(candidates, summaries=summaries)
     now = timezone.now()
     new_flags: list[IndicatorFlag] = []
     changed_counts: list[IndicatorFlag] = []
@@ -395,14 +385,8 @@ def refresh_flags(*, keys: Iterable[int]) -> list[IndicatorFlag]:
     IndicatorFlag.objects.bulk_update(
         changed_counts, ["organizations", "incidents", "updated_at"], batch_size=2000
     )
-    # Conditional updates: when two workers flag a value at once, one wins the alert.
-    newly_widespread = [
-        key
-        for key in want_widespread
-        if IndicatorFlag.objects.filter(key=key, widespread_since__isnull=True).update(
-            widespread_since=now
-        )
-    ]
+    # A conditional update: when two workers flag a value at once, one wins the alert.
+    newly_widespread = _set_widespread(want_widespread, now)
     if want_common:
         IndicatorFlag.objects.filter(key__in=want_common, common_since__isnull=True).update(
             common_since=now
@@ -430,6 +414,24 @@ def refresh_flags(*, keys: Iterable[int]) -> list[IndicatorFlag]:
     if newly_widespread:
         _alert_national_team([counts[key] for key in newly_widespread])
     return flagged
+
+
+def _set_widespread(keys: Sequence[int], now: dt.datetime) -> list[int]:
+    """Mark the flags of ``keys`` widespread where they were not yet; returns the keys
+    this call marked (UPDATE ... RETURNING: one statement per ten thousand keys)."""
+    table = IndicatorFlag._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    marked: list[int] = []
+    with connection.cursor() as cursor:
+        for chunk in index._in_chunks(sorted(keys)):
+            marks = ", ".join("%s" for _ in chunk)
+            cursor.execute(
+                f"UPDATE {table} SET widespread_since = %s, updated_at = %s "  # noqa: S608
+                f'WHERE widespread_since IS NULL AND "key" IN ({marks}) RETURNING "key"',
+                [stamp, stamp, *chunk],
+            )
+            marked += [int(row[0]) for row in cursor.fetchall()]
+    return marked
 
 
 def _team_paths(organization_ids: Iterable[int]) -> list[str]:
