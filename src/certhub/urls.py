@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from certhub.api import api
+from certhub.intel import misp_urls
 
 admin.site.site_header = "certhub administration"
 
@@ -20,6 +21,9 @@ urlpatterns = [
     path("intel/", include("certhub.intel.urls")),
     path("taxii2/", include("certhub.intel.taxii_urls")),
     path("misp/", include("certhub.intel.misp_urls")),
+    # PyMISP given "<certhub>/misp" (no slash) joins its paths to the root: the same
+    # few MISP paths answer there too (none of them is a certhub path).
+    path("", include((misp_urls.urlpatterns, "misp_root"))),
     path("awareness/", include("certhub.awareness.urls")),
     path("council/", include("certhub.awareness.council_urls")),
     path("api/v1/", api.urls),
