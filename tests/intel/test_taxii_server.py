@@ -371,3 +371,28 @@ def test_garbage_parameters_get_400_never_500(world: World) -> None:
     assert status.status_code == 202
     assert status.json()["failure_count"] == 2
     assert client.delete(f"{base}objects/").status_code == 405
+
+
+def test_the_collection_list_costs_a_fixed_number_of_queries(world: World) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    analyst = world.users["national.analyst"]
+    client = Client(headers=bearer(analyst))
+    open_collection(actor=analyst, target="national")
+    open_collection(actor=world.users["banking.analyst"], target="sector:banking")
+
+    def listed() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.get("/taxii2/api/collections/")
+        assert answer.status_code == 200
+        return len(answer.json()["collections"]), len(captured)
+
+    listed()  # the first request of a token also notes its use
+    few, queries = listed()
+    open_collection(actor=world.users["telecom.analyst"], target="sector:telecom")
+    open_collection(actor=analyst, target="team:government")
+    more, queries_after = listed()
+    assert more > few
+    assert queries_after == queries

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,12 +138,26 @@ def searchable_observables(user: Any, values: list[tuple[str, str]]) -> list[Obs
 # --- Collections --------------------------------------------------------------------
 
 
-def collection_holders(collection: Collection) -> Holders:
+def _sector_orgs(sector_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """The organizations of each sector (one query for all of them)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    for pk, sector_id in Organization.objects.filter(
+        sector_id__in=sorted(set(sector_ids))
+    ).values_list("pk", "sector_id"):
+        found[sector_id].add(pk)
+    return {sector_id: frozenset(pks) for sector_id, pks in found.items()}
+
+
+def collection_holders(
+    collection: Collection, sector_orgs: dict[int, frozenset[int]] | None = None
+) -> Holders:
+    """Who holds a collection's information: its team, and a sector collection's
+    organizations (``sector_orgs``: read beforehand for many collections)."""
     org_ids: frozenset[int] = frozenset()
     if collection.kind == CollectionKind.SECTOR and collection.sector_id:
-        org_ids = frozenset(
-            Organization.objects.filter(sector_id=collection.sector_id).values_list("pk", flat=True)
-        )
+        if sector_orgs is None:
+            sector_orgs = _sector_orgs([collection.sector_id])
+        org_ids = sector_orgs.get(collection.sector_id, frozenset())
     return Holders(team_paths=(collection.team.path,), org_ids=org_ids)
 
 
@@ -158,9 +174,11 @@ class CollectionAccess:
         return labels_shareable(path=SharePath.TAXII, audience=self.audience)
 
 
-def access_to_collection(user: Any, collection: Collection) -> CollectionAccess:
+def access_to_collection(
+    user: Any, collection: Collection, sector_orgs: dict[int, frozenset[int]] | None = None
+) -> CollectionAccess:
     scope = scope_for(user)
-    audience = audience_of(user, collection_holders(collection))
+    audience = audience_of(user, collection_holders(collection, sector_orgs))
     if scope.is_admin:
         can_read = True
     elif not (scope.teams or scope.org_ids):
@@ -176,8 +194,9 @@ def access_to_collection(user: Any, collection: Collection) -> CollectionAccess:
 
 
 def collections_readable_by(user: Any) -> list[CollectionAccess]:
-    rows = Collection.objects.select_related("team", "sector").order_by("kind", "title", "id")
-    accesses = [access_to_collection(user, collection) for collection in rows]
+    rows = list(Collection.objects.select_related("team", "sector").order_by("kind", "title", "id"))
+    sector_orgs = _sector_orgs(c.sector_id for c in rows if c.sector_id)
+    accesses = [access_to_collection(user, collection, sector_orgs) for collection in rows]
     return [access for access in accesses if access.can_read]
 
 
