@@ -225,3 +225,31 @@ def test_a_reporter_cannot_find_its_incident_by_a_cert_internal_value(world: Wor
     # The reporter sees its incident, but the internal value must not lead to it.
     assert events_found("national-bank.reporter", "internal-lead.example") == []
     assert len(events_found("national-bank.reporter", "skim.example")) == 1
+
+
+def test_a_reporters_search_costs_the_same_for_one_event_or_many(world: World) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    user = world.users["national-bank.reporter"]
+    client = Client(headers={"Authorization": create_token(actor=user, user=user, name="m")[1]})
+
+    def search() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.post(
+                "/misp/events/restSearch",
+                data=json.dumps({"type": "domain"}),
+                content_type="application/json",
+            )
+        assert answer.status_code == 200
+        return len(answer.json()["response"]), len(captured)
+
+    bank_incident(world)
+    search()  # the first request of a token also notes its use
+    one, queries = search()
+    for _ in range(4):
+        bank_incident(world)
+    five, queries_after = search()
+    assert (one, five) == (1, 5)
+    assert queries_after == queries

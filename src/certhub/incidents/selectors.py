@@ -329,10 +329,12 @@ def tasks_for(incident: Incident, access: Access) -> list[Task]:
 def observables_for(incident: Incident, access: Access) -> list[Observable]:
     if not access.full_content:
         return []
-    observables = incident.observables.all()
-    if not access.is_staff:
-        observables = observables.filter(internal=False)
-    return [o for o in observables if tlp_allows(o.tlp, access.audience)]
+    # Filtered here, not in SQL, so that a prefetched list serves every incident.
+    return [
+        o
+        for o in incident.observables.all()
+        if (access.is_staff or not o.internal) and tlp_allows(o.tlp, access.audience)
+    ]
 
 
 def attachments_for(incident: Incident, access: Access) -> list[Attachment]:
