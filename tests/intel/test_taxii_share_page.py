@@ -94,6 +94,10 @@ def test_reporter_has_no_button_and_other_branches_get_404(world: World, setting
     analyst = signed_in(settings, world.users["banking.analyst"])
     analyst.post(f"/taxii2/share/{incident.reference}/", {"collection": "team:banking"})
     assert "Banking indicators" in analyst.get("/taxii2/collections/").content.decode()
+    # The collections page is in the main navigation of whoever has a seat.
+    assert 'href="/taxii2/collections/"' in analyst.get("/intel/").content.decode()
+    council = signed_in(settings, world.users["council"])
+    assert 'href="/taxii2/collections/"' not in council.get("/council/").content.decode()
     assert "Banking indicators" not in telecom.get("/taxii2/collections/").content.decode()
     bad = signed_in(settings, world.users["banking.analyst"]).post(
         f"/taxii2/share/{incident.reference}/", {"collection": "../../etc"}

@@ -1,7 +1,8 @@
 """The correlation panel and the indicator search in a real browser: the National CERT
 analyst opens the bank's incident and sees the ministry's incident and the feed events
 with the same C2 address; the banking analyst sees the count but no link to the
-ministry's incident; the bank's reporter sees no correlation at all; the national
+ministry's incident, shares the incident's indicators to its TAXII collection and finds
+the collection from the navigation; the bank's reporter sees no correlation at all; the national
 analyst pastes a defanged list into the indicator search (htmx) and follows a value to
 its timeline."""
 
@@ -75,6 +76,19 @@ def test_the_correlation_panel_and_the_indicator_search(
             expect(row).to_contain_text("seen in 1 incident of 1 organizations")
             expect(row).to_contain_text("1 incident you may not open.")
             expect(banking.locator("main")).not_to_contain_text(ministry.reference)
+            # The banking analyst shares the incident's indicators to its TAXII
+            # collection, then finds the collection from the main navigation.
+            actions = banking.locator("#exchange-actions")
+            actions.locator("summary", has_text="Share and export").click()
+            actions.get_by_label("Share the indicators to a TAXII collection").select_option(
+                "team:banking"
+            )
+            actions.get_by_role("button", name="Share to collection").click()
+            expect(banking.get_by_role("status")).to_contain_text("STIX objects added.")
+            banking.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="Collections"
+            ).click()
+            expect(banking.locator("main")).to_contain_text("Banking indicators")
 
             reporter = sign_in(
                 browser, base, "national-bank.reporter", f"/incidents/{bank.reference}/"

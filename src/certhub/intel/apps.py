@@ -13,6 +13,13 @@ def _shown(user: Any) -> bool:
     return may_search(user)
 
 
+def _has_collections(user: Any) -> bool:
+    from certhub.tenancy.visibility import scope_for
+
+    scope = scope_for(user)
+    return scope.is_admin or bool(scope.teams or scope.org_ids)
+
+
 def _correlation_panel(user: Any, incident: Any, access: Any) -> dict[str, Any] | None:
     from certhub.intel.views import correlation_panel
 
@@ -23,7 +30,11 @@ class IntelConfig(AppConfig):
     name = "certhub.intel"
     label = "intel"
     verbose_name = _("Threat intelligence")
-    navigation = (NavItem("intel:search", _("Indicators"), shown_to=_shown, order=45),)
+    navigation = (
+        NavItem("intel:search", _("Indicators"), shown_to=_shown, order=45),
+        # The TAXII collections the reader may read, with their addresses for clients.
+        NavItem("taxii:collections_page", _("Collections"), shown_to=_has_collections, order=46),
+    )
     # Sections of the incident page (certhub.incidents.panels). The exchange side (STIX
     # export, share to a TAXII collection) adds its panel here.
     incident_panels = (IncidentPanel("intel/_correlations.html", _correlation_panel, order=10),)
