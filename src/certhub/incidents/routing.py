@@ -12,17 +12,14 @@ from django.core.exceptions import ImproperlyConfigured
 from certhub.incidents.catalog import escalation_rules
 from certhub.incidents.conf import setting
 from certhub.tenancy.models import Organization, Team
+from certhub.tenancy.selectors import national_team
 
 
 def national_intake() -> Team:
     """The team receiving reports without an organization (public reports): the one
     named by CERTHUB_NATIONAL_INTAKE_TEAM, else the root of the tree."""
     slug = setting("CERTHUB_NATIONAL_INTAKE_TEAM")
-    team = (
-        Team.objects.filter(slug=slug).first()
-        if slug
-        else Team.objects.filter(parent__isnull=True).order_by("id").first()
-    )
+    team = Team.objects.filter(slug=slug).first() if slug else national_team()
     if team is None:
         raise ImproperlyConfigured("there is no national intake team (no root team)")
     return team

@@ -32,6 +32,7 @@ from certhub.intel.exchange_selectors import (
 )
 from certhub.tenancy.choices import TeamKind
 from certhub.tenancy.models import Sector, Team
+from certhub.tenancy.selectors import national_team
 from certhub.tenancy.tlp import TLP, Audience, SharePath, sharing_refusal, strictest
 
 MAX_OBJECTS_PER_ENVELOPE = 10_000
@@ -41,7 +42,7 @@ MAX_OBJECTS_PER_ENVELOPE = 10_000
 
 
 def _national_team() -> Team:
-    team = Team.objects.filter(parent__isnull=True).order_by("id").first()
+    team = national_team()
     if team is None:
         raise NotFound(_("There is no national team yet."))
     return team

@@ -48,6 +48,7 @@ from certhub.notify.choices import NotificationKind
 from certhub.notify.services import queue_mail, users_who_want
 from certhub.tenancy.choices import NotificationKind as ContactKind
 from certhub.tenancy.models import Contact, Membership, Organization, Team
+from certhub.tenancy.selectors import national_team
 from certhub.tenancy.tlp import TLP, strictest
 from certhub.tenancy.visibility import TEAM_WRITE_ROLES
 
@@ -462,10 +463,6 @@ def _escalate_widespread(counts: list[ValueCount]) -> None:
                 incident_ids=pending, team_paths=_team_paths(count.organization_ids)
             )
             fired.update(pending)
-
-
-def national_team() -> Team | None:
-    return Team.objects.filter(parent__isnull=True).order_by("id").first()
 
 
 def _national_addresses(team: Team) -> list[str]:

@@ -68,6 +68,11 @@ def get_team(user: Any, slug: str) -> Team:
     return team
 
 
+def national_team() -> Team | None:
+    """The National CERT: the root of the team tree (the oldest root if several)."""
+    return Team.objects.filter(parent__isnull=True).order_by("id").first()
+
+
 def team_subtree(team: Team) -> QuerySet[Team]:
     """The team and every team below it: one prefix match on the materialised path."""
     return Team.objects.filter(path__startswith=team.path)
