@@ -299,3 +299,19 @@ def test_a_feed_batch_grows_its_days_rows_and_is_counted_from_the_index(world: W
     assert count.incident_ids == {incident.pk}
     assert count.organization_ids == {bank.pk, world.orgs["ministry"].pk}
     assert count.feed_events == 6
+
+
+def test_the_search_page_answers_htmx_with_its_results_only(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["national.analyst"])
+    fragment = client.post("/intel/", {"q": "198.18.1.1"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.content.decode()
+    assert "HX-Request" in fragment["Vary"]
+    # The back button after htmx's history cache was emptied gets the whole page.
+    restored = client.get(
+        "/intel/",
+        {"q": "198.18.1.1"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in restored.content.decode()
+    assert "<html" in client.get("/intel/", {"q": "198.18.1.1"}).content.decode()

@@ -14,10 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 
-from certhub.core.http import not_found_as_404
+from certhub.core.http import not_found_as_404, render_page_or_fragment
 from certhub.feeds import services
 from certhub.feeds.forms import EventFilterForm, UploadForm
 from certhub.feeds.selectors import can_ingest, filter_events, get_run, runs_visible_to
@@ -56,15 +55,7 @@ def events(request: HttpRequest) -> HttpResponse:
         "first_page": before is None,
         "can_ingest": can_ingest(request.user),
     }
-    htmx = getattr(request, "htmx", None)
-    template = (
-        "feeds/_event_table.html"
-        if htmx and not htmx.history_restore_request
-        else "feeds/events.html"
-    )
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "feeds/events.html", "feeds/_event_table.html", context)
 
 
 @login_required

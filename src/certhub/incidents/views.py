@@ -23,7 +23,6 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certhub.accounts.selectors import client_address, current_user
 from certhub.core.errors import CerthubError, Invalid, NotFound, Throttled
-from certhub.core.http import not_found_as_404
+from certhub.core.http import not_found_as_404, render_page_or_fragment, wants_fragment
 from certhub.incidents import catalog, selectors, services
 from certhub.incidents.choices import (
     PRIORITY_COLOURS,
@@ -91,11 +90,6 @@ ACTIONS = {
     "deadline_met": gettext_lazy("Deadline met"),
     "deadline_breached": gettext_lazy("Deadline missed"),
 }
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not getattr(htmx, "history_restore_request", False)
 
 
 def _is_staff_worker(user: Any) -> bool:
@@ -220,12 +214,9 @@ def _queue_context(user: Any, params: QueryDict) -> dict[str, Any]:
 def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     context = _queue_context(user, request.GET)
-    if _is_htmx(request):
-        response = render(request, "incidents/_queue_results.html", context)
-    else:
-        response = render(request, "incidents/queue.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(
+        request, "incidents/queue.html", "incidents/_queue_results.html", context
+    )
 
 
 def _queue_url(query: str) -> str:
@@ -265,11 +256,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
             request,
             _("%(n)d incidents changed; each change is on its timeline.") % {"n": len(changed)},
         )
-    if _is_htmx(request) or status != 200:
+    if wants_fragment(request) or status != 200:
         # Show the queue again with the message, at the error's status (a plain POST
         # that was refused answers 403/400, not a redirect to a page that hides it).
         context = _queue_context(user, QueryDict(query))
-        if _is_htmx(request):
+        if wants_fragment(request):
             return render(request, "incidents/_queue_results.html", context)
         return render(request, "incidents/queue.html", context, status=status)
     return redirect(_queue_url(query))
@@ -613,7 +604,7 @@ def _act(request: HttpRequest, reference: str, section: str, action: Action) -> 
         # The change took the incident out of the user's sight (e.g. delegated away).
         messages.success(request, notices.get(section, ""))
         return redirect("incidents:queue")
-    if _is_htmx(request):
+    if wants_fragment(request):
         context = _detail_context(user, incident, bound=bound, errors=errors, notices=notices)
         context["oob"] = section != "incident"
         return render(request, SECTION_TEMPLATES[section], context)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from certhub.accounts.selectors import current_user
 from certhub.core.errors import Invalid
+from certhub.core.http import render_page_or_fragment
 from certhub.incidents.models import Incident
 from certhub.incidents.selectors import Access, observables_for
 from certhub.intel import selectors
@@ -37,9 +38,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "staff": selectors.is_staff(user),
         "max_values": selectors.MAX_SEARCH_VALUES,
     }
-    htmx = getattr(request, "htmx", None)
-    template = "intel/_results.html" if htmx else "intel/search.html"
-    return render(request, template, context)
+    return render_page_or_fragment(request, "intel/search.html", "intel/_results.html", context)
 
 
 @login_required

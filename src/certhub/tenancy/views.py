@@ -16,12 +16,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from certhub.core.errors import CerthubError, NotFound
-from certhub.core.http import not_found_as_404
+from certhub.core.http import not_found_as_404, render_page_or_fragment, wants_fragment
 from certhub.tenancy import services
 from certhub.tenancy.choices import NotificationKind
 from certhub.tenancy.cii import GRADE_BANDS
@@ -80,16 +79,12 @@ def directory(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "filter_query": query.urlencode()}
-    htmx = getattr(request, "htmx", None)
-    if htmx and not htmx.history_restore_request:
-        # The filter form and pager ask htmx for the table only; a plain request (or a
-        # history restore) gets the whole page, so everything works without JavaScript.
-        response = render(request, "tenancy/_organization_table.html", context)
-    else:
+    # The filter form and pager ask htmx for the table only.
+    if not wants_fragment(request):
         context["team_tree"] = team_tree_visible_to(request.user)
-        response = render(request, "tenancy/directory.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(
+        request, "tenancy/directory.html", "tenancy/_organization_table.html", context
+    )
 
 
 @login_required
