@@ -369,6 +369,16 @@ def test_the_registry_through_the_api(world: World) -> None:
     reporter = bearer_client(world.users["national-bank.reporter"])
     assert reporter.get("/api/v1/cii/organizations/grid").status_code == 404
     assert reporter.get("/api/v1/cii/organizations").json()["items"] == []
+    # Another branch of the tree: the Telecom CERT reads its telco, not the banks' CII.
+    telecom = bearer_client(world.users["telecom.analyst"])
+    assert telecom.get("/api/v1/cii/organizations/city-bank").status_code == 404
+    assert telecom.post(
+        "/api/v1/cii/organizations/city-bank/grade",
+        {"grade": "1", "reason": "x"},
+        content_type="application/json",
+    ).status_code == 404
+    listed = [r["organization"] for r in telecom.get("/api/v1/cii/organizations").json()["items"]]
+    assert "city-bank" not in listed
     missing = keeper.post(
         "/api/v1/cii/organizations/telco/grade", {"grade": "2"}, content_type="application/json"
     )
