@@ -370,6 +370,12 @@ def test_tasks_are_added_and_completed_on_the_page(world: World) -> None:
     assert response.status_code == 302
     task = incident.tasks.get()
     assert task.assignee == world.users["banking.coordinator"]
+    # Another branch of the tree neither adds nor completes: the incident is not there.
+    stranger = client_for(world.users["punjab.analyst"])
+    assert stranger.post(f"{url}/tasks/", {"task-title": "x"}).status_code == 404
+    assert stranger.post(f"{url}/tasks/{task.pk}/complete/").status_code == 404
+    task.refresh_from_db()
+    assert task.done_at is None
     assert client.post(f"{url}/tasks/{task.pk}/complete/").status_code == 302
     task.refresh_from_db()
     assert task.done_at is not None
