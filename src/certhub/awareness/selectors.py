@@ -48,7 +48,7 @@ from certhub.awareness.models import (
 )
 from certhub.core.errors import Invalid, NotFound
 from certhub.incidents.catalog import categories
-from certhub.incidents.choices import Priority
+from certhub.incidents.choices import Priority, Status
 from certhub.incidents.models import Incident
 from certhub.incidents.selectors import incidents_visible_to, with_full_content
 from certhub.tenancy.models import Organization, Sector, Team
@@ -291,6 +291,9 @@ class Context:
     filters: Filters
     team_ids: frozenset[int] | None
     sector_id: int | None
+    # What several tables of one page share (an organization's visible incident ids),
+    # computed once per page.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _week(day: dt.date) -> dt.date:
@@ -367,23 +370,29 @@ def _own_incidents(ctx: Context) -> QuerySet[Incident]:
     end = dt.datetime.combine(ctx.filters.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     incidents = incidents_visible_to(ctx.user).filter(reported_at__gte=start, reported_at__lt=end)
     if ctx.reach.audience == ORGANIZATION:
-        # The organization's incidents by its own indexes first (reported by it, or
-        # affecting it), then through the visibility rule: an OR of EXISTS over the
-        # visibility filter would make the database walk every incident.
-        orgs = sorted(ctx.reach.organization_ids or ())
-        ids = set(
-            Incident.objects.filter(
-                reporting_org_id__in=orgs, reported_at__gte=start, reported_at__lt=end
-            ).values_list("pk", flat=True)
-        )
-        ids.update(
-            Incident.affected_orgs.through.objects.filter(
-                organization_id__in=orgs,
-                incident__reported_at__gte=start,
-                incident__reported_at__lt=end,
-            ).values_list("incident_id", flat=True)
-        )
-        incidents = incidents.filter(pk__in=sorted(ids))
+        if "own_incident_ids" not in ctx.memo:
+            # The organization's incidents by its own indexes first (reported by it, or
+            # affecting it), then through the visibility rule: an OR of EXISTS over the
+            # visibility filter would make the database walk every incident. Once per
+            # page: the tables after the first read the ids.
+            orgs = sorted(ctx.reach.organization_ids or ())
+            ids = set(
+                Incident.objects.filter(
+                    reporting_org_id__in=orgs, reported_at__gte=start, reported_at__lt=end
+                ).values_list("pk", flat=True)
+            )
+            ids.update(
+                Incident.affected_orgs.through.objects.filter(
+                    organization_id__in=orgs,
+                    incident__reported_at__gte=start,
+                    incident__reported_at__lt=end,
+                ).values_list("incident_id", flat=True)
+            )
+            ctx.memo["own_incident_ids"] = sorted(
+                incidents.filter(pk__in=sorted(ids)).values_list("pk", flat=True)
+            )
+        # Already checked against the visibility rule above.
+        return Incident.objects.filter(pk__in=ctx.memo["own_incident_ids"])
     return incidents
 
 
@@ -690,11 +699,18 @@ def _organization_hosts(ctx: Context) -> Table:
 
 def _organization_incidents(ctx: Context) -> Table:
     labels = categories()
-    incidents = _own_incidents(ctx).order_by("-reported_at")[:200]
+    statuses = {value: str(label) for value, label in Status.choices}
+    incidents = list(
+        _own_incidents(ctx)
+        .order_by("-reported_at")
+        .values_list("pk", "reference", "title", "status", "priority", "category", "reported_at")[
+            :200
+        ]
+    )
     # A TLP:RED incident's title only for its named recipients (one query for the page).
     readable = set(
-        with_full_content(ctx.user, _own_incidents(ctx))
-        .filter(pk__in=[i.pk for i in incidents])
+        with_full_content(ctx.user, Incident.objects.filter(pk__in=[i[0] for i in incidents]))
+        .order_by()
         .values_list("pk", flat=True)
     )
     return Table(
@@ -704,14 +720,14 @@ def _organization_incidents(ctx: Context) -> Table:
         [_("Reference"), _("Title"), _("Status"), _("Priority"), _("Category"), _("Reported")],
         [
             [
-                i.reference,
-                i.title if i.pk in readable else "",
-                str(i.get_status_display()),
-                priority_label(i.priority),
-                labels.get(i.category, i.category),
-                i.reported_at.astimezone(dt.UTC).date().isoformat(),
+                reference,
+                title if pk in readable else "",
+                statuses.get(status, status),
+                priority_label(priority),
+                labels.get(category, category),
+                reported_at.astimezone(dt.UTC).date().isoformat(),
             ]
-            for i in incidents
+            for pk, reference, title, status, priority, category, reported_at in incidents
         ],
         chart="",
     )
@@ -798,13 +814,13 @@ def context_for(user: Any, reach: Reach, filters: Filters) -> Context:
 TABLE_CACHE_SECONDS = 300
 
 
-def _cache_key(user: Any, reach: Reach, filters: Filters, name: str) -> str:
+def _cache_key(user: Any, reach: Reach, filters: Filters, name: str, version: str) -> str:
     parts = [
         reach.audience,
         reach.key,
         name,
         repr(sorted(filters.query().items())),
-        rollup_version(),
+        version,
         get_language() or "",
         str(getattr(user, "pk", None)),
     ]
@@ -812,11 +828,16 @@ def _cache_key(user: Any, reach: Reach, filters: Filters, name: str) -> str:
 
 
 def _cached(
-    user: Any, reach: Reach, filters: Filters, name: str, make: Callable[[], Table]
+    user: Any,
+    reach: Reach,
+    filters: Filters,
+    name: str,
+    make: Callable[[], Table],
+    version: str | None = None,
 ) -> Table:
     if reach.audience == ORGANIZATION:
         return make()
-    key = _cache_key(user, reach, filters, name)
+    key = _cache_key(user, reach, filters, name, version or rollup_version())
     table = cache.get(key)
     if table is None:
         table = make()
@@ -837,8 +858,10 @@ def dashboard_table(user: Any, reach: Reach, filters: Filters, name: str) -> Tab
 
 def dashboard_tables(user: Any, reach: Reach, filters: Filters) -> list[Table]:
     ctx = context_for(user, reach, filters)
+    # One read of the rollups' version for the page, not one per table.
+    version = rollup_version() if reach.audience != ORGANIZATION else None
     return [
-        _cached(user, reach, filters, name, partial(function, ctx))
+        _cached(user, reach, filters, name, partial(function, ctx), version)
         for name, function in TABLES.get(reach.audience, ())
     ]
 
@@ -871,16 +894,42 @@ def filter_choices(user: Any, reach: Reach) -> tuple[list[Sector], list[Team]]:
     return sectors, list(teams)
 
 
+def has_dashboard(user: Any) -> bool:
+    """Whether ``dashboards_for`` would list anything, from the user's scope alone (no
+    query: the navigation asks on every page). Any team or organization seat reaches
+    its own dashboard; admins, the National CERT and the Council reach theirs."""
+    scope = scope_for(user)
+    return bool(
+        scope.is_admin
+        or scope.is_council
+        or is_national_staff(scope)
+        or scope.teams
+        or scope.org_ids
+    )
+
+
 def dashboards_for(user: Any) -> list[Reach]:
     """Every dashboard the user may open (for the index page)."""
     scope = scope_for(user)
     reaches: list[Reach] = []
     if scope.is_admin or is_national_staff(scope):
         reaches.append(reach_for(user, NATIONAL))
-    for team in Team.objects.filter(pk__in=sorted(scope.team_ids)).order_by("path"):
-        reaches.append(reach_for(user, TEAM, team.slug))
+    # The user's own teams and organizations: reach_for would allow each (a seat covers
+    # its own team, a member its organization), so build them here in two queries
+    # rather than two per seat.
+    teams = list(Team.objects.filter(pk__in=sorted(scope.team_ids)).order_by("path"))
+    if teams:
+        below = Q(pk__in=[])
+        for team in teams:
+            below |= Q(path__startswith=team.path)
+        paths = list(Team.objects.filter(below).values_list("pk", "path"))
+        for team in teams:
+            ids = frozenset(pk for pk, path in paths if path.startswith(team.path))
+            reaches.append(Reach(TEAM, team.slug, team.name, team_ids=ids))
     for org in Organization.objects.filter(pk__in=sorted(scope.org_ids)).order_by("name"):
-        reaches.append(reach_for(user, ORGANIZATION, org.slug))
+        reaches.append(
+            Reach(ORGANIZATION, org.slug, org.name, organization_ids=frozenset({org.pk}))
+        )
     if may_read_aggregates(user):
         reaches.append(reach_for(user, COUNCIL))
     return reaches
