@@ -41,9 +41,13 @@ from certhub.advisories.models import Acknowledgement, Advisory, AdvisoryDeliver
 from certhub.advisories.selectors import advisories_visible_to, inbox_for
 from certhub.awareness.models import (
     EventRollup,
+    EventWeekRollup,
+    IncidentCategoryWeekRollup,
     IncidentRollup,
+    IncidentWeekRollup,
     NationalReport,
     OrgEventRollup,
+    OrgEventWeekRollup,
     RollupState,
 )
 from certhub.core.errors import Invalid, NotFound
@@ -314,8 +318,8 @@ def _days(filters: Filters) -> list[dt.date]:
     ]
 
 
-def _incident_rollups(ctx: Context) -> QuerySet[IncidentRollup]:
-    rows = IncidentRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+def _incident_scope(rows: QuerySet[Any], ctx: Context) -> QuerySet[Any]:
+    """Incident rollup rows (daily or weekly) of the context's teams and sector."""
     if ctx.team_ids is not None:
         rows = rows.filter(team_id__in=sorted(ctx.team_ids))
     if ctx.sector_id is not None:
@@ -323,8 +327,9 @@ def _incident_rollups(ctx: Context) -> QuerySet[IncidentRollup]:
     return rows.order_by()
 
 
-def _event_rollups(ctx: Context) -> QuerySet[EventRollup]:
-    rows = EventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+def _event_scope(rows: QuerySet[Any], ctx: Context) -> QuerySet[Any]:
+    """Event rollup rows (daily or weekly) of the context's teams and sector; unrouted
+    events for platform admins only."""
     if ctx.team_ids is not None:
         rows = rows.filter(team_id__in=sorted(ctx.team_ids))
     elif not ctx.reach.include_unrouted:
@@ -334,8 +339,9 @@ def _event_rollups(ctx: Context) -> QuerySet[EventRollup]:
     return rows.order_by()
 
 
-def _org_event_rollups(ctx: Context) -> QuerySet[OrgEventRollup]:
-    rows = OrgEventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+def _org_event_scope(rows: QuerySet[Any], ctx: Context) -> QuerySet[Any]:
+    """Organization event rollup rows (daily or weekly) of the context's organizations
+    (an organization audience), teams and sector."""
     if ctx.reach.audience == ORGANIZATION:
         rows = rows.filter(organization_id__in=sorted(ctx.reach.organization_ids or ()))
     if ctx.team_ids is not None:
@@ -343,6 +349,96 @@ def _org_event_rollups(ctx: Context) -> QuerySet[OrgEventRollup]:
     if ctx.sector_id is not None:
         rows = rows.filter(sector_id=ctx.sector_id)
     return rows.order_by()
+
+
+def _incident_rollups(ctx: Context) -> QuerySet[IncidentRollup]:
+    rows = IncidentRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+    return _incident_scope(rows, ctx)
+
+
+def _event_rollups(ctx: Context) -> QuerySet[EventRollup]:
+    rows = EventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+    return _event_scope(rows, ctx)
+
+
+def _org_event_rollups(ctx: Context) -> QuerySet[OrgEventRollup]:
+    rows = OrgEventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+    return _org_event_scope(rows, ctx)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A date range as the rollups read it: the whole weeks inside it (Mondays
+    ``weeks[0]`` to ``weeks[1]``) from the weekly rollups, the days before and after
+    them (``days``: ranges, both ends included) from the daily ones."""
+
+    weeks: tuple[dt.date, dt.date] | None
+    days: tuple[tuple[dt.date, dt.date], ...]
+
+
+def span_of(filters: Filters) -> Span:
+    start, end = filters.start, filters.end
+    first = start + dt.timedelta(days=-start.weekday() % 7)  # the first Monday from start
+    last = _week(end + dt.timedelta(days=1)) - dt.timedelta(days=7)  # last week ending by end
+    if first > last:
+        return Span(None, ((start, end),))
+    days = []
+    if start < first:
+        days.append((start, first - dt.timedelta(days=1)))
+    if last + dt.timedelta(days=7) <= end:
+        days.append((last + dt.timedelta(days=7), end))
+    return Span((first, last), tuple(days))
+
+
+def _summed(
+    ctx: Context,
+    daily: type[Any],
+    weekly: type[Any],
+    scope: Callable[[QuerySet[Any], Context], QuerySet[Any]],
+    keys: list[str],
+    sums: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """Rows of ``keys`` then the ``sums`` over the context's range: whole weeks from
+    the ``weekly`` rollup, the days around them from the ``daily`` one, added up (the
+    same numbers as the daily rows alone). A "day" key is a week's Monday for the rows
+    of whole weeks: for figures drawn per week."""
+    span = span_of(ctx.filters)
+    parts: list[tuple[QuerySet[Any], list[str]]] = []
+    if span.days:
+        in_days = Q(day__range=span.days[0])
+        for days in span.days[1:]:
+            in_days |= Q(day__range=days)
+        parts.append((scope(daily.objects.filter(in_days), ctx), keys))
+    if span.weeks:
+        parts.append(
+            (
+                scope(weekly.objects.filter(week__range=span.weeks), ctx),
+                ["week" if key == "day" else key for key in keys],
+            )
+        )
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    width = len(keys)
+    for rows, fields in parts:
+        for row in rows.values_list(*fields).annotate(*(Sum(name) for name in sums)):
+            counts = totals.setdefault(row[:width], [0] * len(sums))
+            for i, value in enumerate(row[width:]):
+                counts[i] += int(value or 0)
+    return [(*key, *counts) for key, counts in totals.items()]
+
+
+def _incident_sums(
+    ctx: Context, keys: list[str], sums: tuple[str, ...] = ("incidents",)
+) -> list[tuple[Any, ...]]:
+    weekly = IncidentCategoryWeekRollup if "category" in keys else IncidentWeekRollup
+    return _summed(ctx, IncidentRollup, weekly, _incident_scope, keys, sums)
+
+
+def _event_sums(ctx: Context, keys: list[str]) -> list[tuple[Any, ...]]:
+    return _summed(ctx, EventRollup, EventWeekRollup, _event_scope, keys, ("events",))
+
+
+def _org_event_sums(ctx: Context, keys: list[str], sums: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    return _summed(ctx, OrgEventRollup, OrgEventWeekRollup, _org_event_scope, keys, sums)
 
 
 def _names(model: Any, ids: Iterable[Any]) -> dict[Any, str]:
@@ -416,7 +512,9 @@ def incidents_by(ctx: Context, dimension: str) -> list[tuple[Any, int]]:
             incidents.order_by().values_list(field_name).annotate(n=Count("id", distinct=True))
         )
     field_name = {"sector": "sector_id", "team": "team_id"}.get(dimension, dimension)
-    return list(_incident_rollups(ctx).values_list(field_name).annotate(n=Sum("incidents")))
+    if dimension == "day":
+        return list(_incident_rollups(ctx).values_list(field_name).annotate(n=Sum("incidents")))
+    return [(key, n) for key, n in _incident_sums(ctx, [field_name])]
 
 
 EVENT_DIMENSIONS = {
@@ -439,8 +537,12 @@ def events_by(ctx: Context, dimension: str) -> list[tuple[Any, int]]:
     if dimension == "organization" or ctx.reach.audience == ORGANIZATION:
         if dimension == "type":
             raise Invalid(_("Figures per classification type are not kept per organization."))
+        if dimension == "organization" and ctx.reach.audience != ORGANIZATION:
+            return [(key, n) for key, n in _org_event_sums(ctx, [field_name], ("events",))]
         return list(_org_event_rollups(ctx).values_list(field_name).annotate(n=Sum("events")))
-    return list(_event_rollups(ctx).values_list(field_name).annotate(n=Sum("events")))
+    if dimension == "day":
+        return list(_event_rollups(ctx).values_list(field_name).annotate(n=Sum("events")))
+    return [(key, n) for key, n in _event_sums(ctx, [field_name])]
 
 
 def _incidents_sector(ctx: Context) -> Table:
@@ -485,9 +587,7 @@ def _incidents_week(ctx: Context) -> Table:
     if ctx.reach.audience == ORGANIZATION:
         per_day = [(day, None, n) for day, n in incidents_by(ctx, "day")]
     else:
-        per_day = list(
-            _incident_rollups(ctx).values_list("day", "priority").annotate(n=Sum("incidents"))
-        )
+        per_day = _incident_sums(ctx, ["day", "priority"])
     grid: dict[dt.date, dict[int | None, int]] = {w: defaultdict(int) for w in _weeks(ctx.filters)}
     for day, priority, n in per_day:
         grid.setdefault(_week(day), defaultdict(int))[priority] += n
@@ -513,9 +613,9 @@ def _incidents_week(ctx: Context) -> Table:
 def _team_health(ctx: Context) -> Table:
     per_team = {
         team_id: (incidents, open_, decided, met, late)
-        for team_id, incidents, open_, decided, met, late in _incident_rollups(ctx)
-        .values_list("team_id")
-        .annotate(Sum("incidents"), Sum("open"), Sum("sla_decided"), Sum("sla_met"), Sum("overdue"))
+        for team_id, incidents, open_, decided, met, late in _incident_sums(
+            ctx, ["team_id"], ("incidents", "open", "sla_decided", "sla_met", "overdue")
+        )
     }
     names = _names(Team, per_team)
     rows = []
@@ -556,7 +656,7 @@ def _team_health(ctx: Context) -> Table:
 
 
 def _events_week(ctx: Context, dimension: str) -> tuple[list[str], dict[dt.date, dict[str, int]]]:
-    rows = list(_event_rollups(ctx).values_list("day", dimension).annotate(n=Sum("events")))
+    rows = _event_sums(ctx, ["day", dimension])
     unknown = str(UNKNOWN)
     labels: dict[Any, str]
     if dimension == "sector_id":
@@ -602,12 +702,10 @@ def _events_feed_week(ctx: Context) -> Table:
 
 
 def _top_organizations(ctx: Context) -> Table:
-    rows = list(
-        _org_event_rollups(ctx)
-        .values_list("organization_id")
-        .annotate(events=Sum("events"), hosts=Sum("hosts"))
-        .order_by("-events", "organization_id")[:TOP_ORGANIZATIONS]
-    )
+    rows = sorted(
+        _org_event_sums(ctx, ["organization_id"], ("events", "hosts")),
+        key=lambda row: (-row[1], row[0]),
+    )[:TOP_ORGANIZATIONS]
     orgs = {
         o.pk: o
         for o in Organization.objects.select_related("sector").filter(pk__in=[r[0] for r in rows])
