@@ -1,7 +1,7 @@
 """The rows of a dashboard table as HTML, written in one pass: an organization's page
 has a few thousand cells, and the template language's loop costs tens of
-microseconds a cell. The output is what ``<td>{{ value|default_if_none:"–" }}</td>``
-gives (localized, escaped)."""
+microseconds a cell. The output is what ``<td>{{ value|default_if_none:EN_DASH }}</td>``
+gives (localized, escaped; an en dash for no value)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+NO_VALUE = "\u2013"  # an en dash, as the page shows an empty cell
 
 
 def _cell(value: Any) -> str:
     if value is None:
-        return "<td>–</td>"
+        return f"<td>{NO_VALUE}</td>"
     return f"<td>{conditional_escape(localize(value))}</td>"
 
 
