@@ -751,15 +751,21 @@ def _acknowledgement_rates(ctx: Context) -> Table:
     else:
         key = "advisory__tracking_id"
         columns = [_("Advisory"), _("Delivered"), _("Acknowledged"), _("Rate (%)"), _("Title")]
-    totals = dict(deliveries.order_by().values_list(key).annotate(n=Count("id")))
-    acked = dict(
-        deliveries.filter(acknowledged).order_by().values_list(key).annotate(n=Count("id"))
-    )
+    # One grouped read: deliveries and those acknowledged, per label (and, per advisory,
+    # its title: one title per tracking id, so grouping by it too changes no count).
+    keys = [key] if ctx.reach.aggregates_only else [key, "advisory__title"]
+    totals: dict[Any, int] = {}
+    acked: dict[Any, int] = {}
     titles: dict[str, str] = {}
-    if not ctx.reach.aggregates_only:
-        titles = dict(
-            deliveries.order_by().values_list("advisory__tracking_id", "advisory__title").distinct()
-        )
+    for label, *title, n, n_acked in (
+        deliveries.order_by()
+        .values_list(*keys)
+        .annotate(n=Count("id"), n_acked=Count("id", filter=Q(acknowledged)))
+    ):
+        totals[label] = totals.get(label, 0) + n
+        acked[label] = acked.get(label, 0) + n_acked
+        if title:
+            titles[label] = title[0]
     rows = []
     for label in sorted(totals, key=lambda k: (-totals[k], str(k))):
         rate = round(100 * acked.get(label, 0) / totals[label])
