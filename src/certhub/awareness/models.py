@@ -2,9 +2,10 @@
 and (council_models) the CERT Council's members, meetings, recommendations and disputes.
 
 The rollups are what every dashboard, plot, statistics answer and report reads: small
-tables of counts per day, refreshed from the events and incidents by the services (on
-the feeds' ``events_loaded`` signal, after an incident or deadline changes, and by a
-periodic task), so that no page counts millions of rows while a user waits."""
+tables of counts per day (and the same added up per week), refreshed from the events
+and incidents by the services (on the feeds' ``events_loaded`` signal, after an
+incident or deadline changes, and by a periodic task), so that no page counts millions
+of rows while a user waits."""
 
 from __future__ import annotations
 

@@ -16,8 +16,9 @@ Anyone else gets NotFound (404).
 
 Every figure is a ``Table`` (title, unit, columns, rows). The page shows it, the plot
 draws it, the "data" link gives it as CSV, the XLSX export and the report print it: one
-source, so the numbers always agree. Counts come from the daily rollups (see
-services.py); the few live figures (overdue deadlines, advisory acknowledgements, an
+source, so the numbers always agree. Counts come from the rollups (see services.py):
+whole weeks of a range from the weekly ones, the days around them from the daily ones
+(``span_of``); the few live figures (overdue deadlines, advisory acknowledgements, an
 organization's own incidents) read small, indexed sets.
 """
 
