@@ -201,6 +201,7 @@ def test_weekly_figures_stay_inside_the_readers_branch(world: World, landscape: 
     bank_incidents = Incident.objects.filter(
         handling_team=world.teams["banking"],
         reported_at__gte=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        reported_at__lt=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
     )
     assert sectors["Banking"] == str(bank_incidents.count())
     events = csv_rows(analyst.get("/awareness/team/banking/data/events_sector_week.csv", query))
