@@ -8,7 +8,8 @@ incident signals call, then times through Django's test client (the whole reques
 middleware, auth, visibility, templates):
 
 - each dashboard page (national, a sectoral CERT, an organization, the Council): its
-  tables computed from the rollups, twelve weeks by default;
+  tables computed from the rollups (whole weeks from the weekly ones, the days around
+  them from the daily ones), twelve weeks by default;
 - each dashboard's SVG plots, cold (cache emptied before every request: the query and
   matplotlib's drawing) and warm (cached under the rollup version);
 - the statistics API (GET /api/v1/statistics/incidents?group_by=sector, /events?group_by=week);
@@ -379,7 +380,15 @@ def measure() -> None:
     from django.test import Client
 
     from certhub.accounts.models import User
-    from certhub.awareness.models import EventRollup, IncidentRollup, OrgEventRollup
+    from certhub.awareness.models import (
+        EventRollup,
+        EventWeekRollup,
+        IncidentCategoryWeekRollup,
+        IncidentRollup,
+        IncidentWeekRollup,
+        OrgEventRollup,
+        OrgEventWeekRollup,
+    )
     from certhub.feeds.models import Event
     from certhub.incidents.models import Incident
     from certhub.tenancy.models import Organization
@@ -458,7 +467,10 @@ def measure() -> None:
     print(
         f"(database: {Event.objects.count():,} events, {Incident.objects.count():,} incidents; "
         f"rollups: {EventRollup.objects.count():,} + {OrgEventRollup.objects.count():,} event "
-        f"rows, {IncidentRollup.objects.count():,} incident rows)"
+        f"rows, {IncidentRollup.objects.count():,} incident rows; weekly: "
+        f"{EventWeekRollup.objects.count():,} + {OrgEventWeekRollup.objects.count():,} event "
+        f"rows, {IncidentWeekRollup.objects.count():,} + "
+        f"{IncidentCategoryWeekRollup.objects.count():,} incident rows)"
     )
     print(f"peer: {PEER}")
 

@@ -300,3 +300,61 @@ def test_deadlines_falling_overdue_are_counted_by_the_periodic_refresh(
     assert health["Banking"][3] == "1"
     assert int(health["Banking"][4]) >= 1  # SLA deadlines decided (missed)
     assert health["Banking"][6] == "0"  # none met in time
+
+
+def test_acknowledgement_rates_count_the_deliveries_and_their_answers(
+    world: World, settings: Any, tmp_path: Any
+) -> None:
+    from certhub.advisories import services as advisories
+    from certhub.advisories.models import AdvisoryDelivery
+    from tests.advisories.conftest import add_contacts, distribute, for_banks, publish
+
+    settings.DATA_DIR = tmp_path
+    settings.CERTHUB_CSAF_BASE_URL = "https://cert.example"
+    settings.CERTHUB_CSAF_PUBLISHER_NAME = "Example National CERT"
+    settings.CERTHUB_CSAF_PUBLISHER_NAMESPACE = "https://cert.example"
+    add_contacts(world)
+    everyone = publish(world)
+    banks = publish(world, **for_banks(title="Banking trojan campaign", severity="high"))
+    distribute(everyone)
+    distribute(banks)
+    for reporter in ("national-bank.reporter", "telco.reporter"):
+        advisories.acknowledge_advisory(
+            actor=world.users[reporter], advisory=everyone, state="received"
+        )
+    advisories.acknowledge_advisory(
+        actor=world.users["city-bank.reporter"], advisory=banks, state="applied"
+    )
+    query = period()
+    national = csv_rows(
+        client_for(world, "national.coordinator").get(
+            "/awareness/national/data/acknowledgements.csv", query
+        )
+    )
+    expected = []
+    for advisory, answered in ((everyone, 2), (banks, 1)):
+        delivered = AdvisoryDelivery.objects.filter(advisory=advisory).count()
+        expected.append(
+            [
+                advisory.tracking_id,
+                str(delivered),
+                str(answered),
+                str(round(100 * answered / delivered)),
+                advisory.title,
+            ]
+        )
+    assert national[1:] == sorted(expected, key=lambda row: (-int(row[1]), row[0]))
+    council = as_dict(
+        csv_rows(
+            client_for(world, "council").get("/awareness/council/data/acknowledgements.csv", query)
+        )
+    )
+    # The Council reads what its members may: the TLP:CLEAR advisory, not the AMBER one.
+    assert council == {"critical": expected[0][1]}
+    # A bank's CERT reads its own branch's advisories only: the National CERT wrote both.
+    banking = csv_rows(
+        client_for(world, "banking.analyst").get(
+            "/awareness/team/banking/data/acknowledgements.csv", query
+        )
+    )
+    assert banking[1:] == []

@@ -7,9 +7,9 @@ from certhub.core.navigation import NavItem
 
 
 def _shown(user: Any) -> bool:
-    from certhub.awareness.selectors import dashboards_for
+    from certhub.awareness.selectors import has_dashboard
 
-    return bool(user.is_authenticated) and bool(dashboards_for(user))
+    return bool(user.is_authenticated) and has_dashboard(user)
 
 
 def _reaches_council(user: Any) -> bool:

@@ -16,8 +16,9 @@ Anyone else gets NotFound (404).
 
 Every figure is a ``Table`` (title, unit, columns, rows). The page shows it, the plot
 draws it, the "data" link gives it as CSV, the XLSX export and the report print it: one
-source, so the numbers always agree. Counts come from the daily rollups (see
-services.py); the few live figures (overdue deadlines, advisory acknowledgements, an
+source, so the numbers always agree. Counts come from the rollups (see services.py):
+whole weeks of a range from the weekly ones, the days around them from the daily ones
+(``span_of``); the few live figures (overdue deadlines, advisory acknowledgements, an
 organization's own incidents) read small, indexed sets.
 """
 
@@ -41,14 +42,18 @@ from certhub.advisories.models import Acknowledgement, Advisory, AdvisoryDeliver
 from certhub.advisories.selectors import advisories_visible_to, inbox_for
 from certhub.awareness.models import (
     EventRollup,
+    EventWeekRollup,
+    IncidentCategoryWeekRollup,
     IncidentRollup,
+    IncidentWeekRollup,
     NationalReport,
     OrgEventRollup,
+    OrgEventWeekRollup,
     RollupState,
 )
 from certhub.core.errors import Invalid, NotFound
 from certhub.incidents.catalog import categories
-from certhub.incidents.choices import Priority
+from certhub.incidents.choices import Priority, Status
 from certhub.incidents.models import Incident
 from certhub.incidents.selectors import incidents_visible_to, with_full_content
 from certhub.tenancy.models import Organization, Sector, Team
@@ -291,6 +296,9 @@ class Context:
     filters: Filters
     team_ids: frozenset[int] | None
     sector_id: int | None
+    # What several tables of one page share (an organization's visible incident ids),
+    # computed once per page.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _week(day: dt.date) -> dt.date:
@@ -311,8 +319,8 @@ def _days(filters: Filters) -> list[dt.date]:
     ]
 
 
-def _incident_rollups(ctx: Context) -> QuerySet[IncidentRollup]:
-    rows = IncidentRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+def _incident_scope(rows: QuerySet[Any], ctx: Context) -> QuerySet[Any]:
+    """Incident rollup rows (daily or weekly) of the context's teams and sector."""
     if ctx.team_ids is not None:
         rows = rows.filter(team_id__in=sorted(ctx.team_ids))
     if ctx.sector_id is not None:
@@ -320,8 +328,9 @@ def _incident_rollups(ctx: Context) -> QuerySet[IncidentRollup]:
     return rows.order_by()
 
 
-def _event_rollups(ctx: Context) -> QuerySet[EventRollup]:
-    rows = EventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+def _event_scope(rows: QuerySet[Any], ctx: Context) -> QuerySet[Any]:
+    """Event rollup rows (daily or weekly) of the context's teams and sector; unrouted
+    events for platform admins only."""
     if ctx.team_ids is not None:
         rows = rows.filter(team_id__in=sorted(ctx.team_ids))
     elif not ctx.reach.include_unrouted:
@@ -331,8 +340,9 @@ def _event_rollups(ctx: Context) -> QuerySet[EventRollup]:
     return rows.order_by()
 
 
-def _org_event_rollups(ctx: Context) -> QuerySet[OrgEventRollup]:
-    rows = OrgEventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+def _org_event_scope(rows: QuerySet[Any], ctx: Context) -> QuerySet[Any]:
+    """Organization event rollup rows (daily or weekly) of the context's organizations
+    (an organization audience), teams and sector."""
     if ctx.reach.audience == ORGANIZATION:
         rows = rows.filter(organization_id__in=sorted(ctx.reach.organization_ids or ()))
     if ctx.team_ids is not None:
@@ -340,6 +350,96 @@ def _org_event_rollups(ctx: Context) -> QuerySet[OrgEventRollup]:
     if ctx.sector_id is not None:
         rows = rows.filter(sector_id=ctx.sector_id)
     return rows.order_by()
+
+
+def _incident_rollups(ctx: Context) -> QuerySet[IncidentRollup]:
+    rows = IncidentRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+    return _incident_scope(rows, ctx)
+
+
+def _event_rollups(ctx: Context) -> QuerySet[EventRollup]:
+    rows = EventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+    return _event_scope(rows, ctx)
+
+
+def _org_event_rollups(ctx: Context) -> QuerySet[OrgEventRollup]:
+    rows = OrgEventRollup.objects.filter(day__gte=ctx.filters.start, day__lte=ctx.filters.end)
+    return _org_event_scope(rows, ctx)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A date range as the rollups read it: the whole weeks inside it (Mondays
+    ``weeks[0]`` to ``weeks[1]``) from the weekly rollups, the days before and after
+    them (``days``: ranges, both ends included) from the daily ones."""
+
+    weeks: tuple[dt.date, dt.date] | None
+    days: tuple[tuple[dt.date, dt.date], ...]
+
+
+def span_of(filters: Filters) -> Span:
+    start, end = filters.start, filters.end
+    first = start + dt.timedelta(days=-start.weekday() % 7)  # the first Monday from start
+    last = _week(end + dt.timedelta(days=1)) - dt.timedelta(days=7)  # last week ending by end
+    if first > last:
+        return Span(None, ((start, end),))
+    days = []
+    if start < first:
+        days.append((start, first - dt.timedelta(days=1)))
+    if last + dt.timedelta(days=7) <= end:
+        days.append((last + dt.timedelta(days=7), end))
+    return Span((first, last), tuple(days))
+
+
+def _summed(
+    ctx: Context,
+    daily: type[Any],
+    weekly: type[Any],
+    scope: Callable[[QuerySet[Any], Context], QuerySet[Any]],
+    keys: list[str],
+    sums: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """Rows of ``keys`` then the ``sums`` over the context's range: whole weeks from
+    the ``weekly`` rollup, the days around them from the ``daily`` one, added up (the
+    same numbers as the daily rows alone). A "day" key is a week's Monday for the rows
+    of whole weeks: for figures drawn per week."""
+    span = span_of(ctx.filters)
+    parts: list[tuple[QuerySet[Any], list[str]]] = []
+    if span.days:
+        in_days = Q(day__range=span.days[0])
+        for days in span.days[1:]:
+            in_days |= Q(day__range=days)
+        parts.append((scope(daily.objects.filter(in_days), ctx), keys))
+    if span.weeks:
+        parts.append(
+            (
+                scope(weekly.objects.filter(week__range=span.weeks), ctx),
+                ["week" if key == "day" else key for key in keys],
+            )
+        )
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    width = len(keys)
+    for rows, fields in parts:
+        for row in rows.values_list(*fields).annotate(*(Sum(name) for name in sums)):
+            counts = totals.setdefault(row[:width], [0] * len(sums))
+            for i, value in enumerate(row[width:]):
+                counts[i] += int(value or 0)
+    return [(*key, *counts) for key, counts in totals.items()]
+
+
+def _incident_sums(
+    ctx: Context, keys: list[str], sums: tuple[str, ...] = ("incidents",)
+) -> list[tuple[Any, ...]]:
+    weekly = IncidentCategoryWeekRollup if "category" in keys else IncidentWeekRollup
+    return _summed(ctx, IncidentRollup, weekly, _incident_scope, keys, sums)
+
+
+def _event_sums(ctx: Context, keys: list[str]) -> list[tuple[Any, ...]]:
+    return _summed(ctx, EventRollup, EventWeekRollup, _event_scope, keys, ("events",))
+
+
+def _org_event_sums(ctx: Context, keys: list[str], sums: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    return _summed(ctx, OrgEventRollup, OrgEventWeekRollup, _org_event_scope, keys, sums)
 
 
 def _names(model: Any, ids: Iterable[Any]) -> dict[Any, str]:
@@ -367,23 +467,29 @@ def _own_incidents(ctx: Context) -> QuerySet[Incident]:
     end = dt.datetime.combine(ctx.filters.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     incidents = incidents_visible_to(ctx.user).filter(reported_at__gte=start, reported_at__lt=end)
     if ctx.reach.audience == ORGANIZATION:
-        # The organization's incidents by its own indexes first (reported by it, or
-        # affecting it), then through the visibility rule: an OR of EXISTS over the
-        # visibility filter would make the database walk every incident.
-        orgs = sorted(ctx.reach.organization_ids or ())
-        ids = set(
-            Incident.objects.filter(
-                reporting_org_id__in=orgs, reported_at__gte=start, reported_at__lt=end
-            ).values_list("pk", flat=True)
-        )
-        ids.update(
-            Incident.affected_orgs.through.objects.filter(
-                organization_id__in=orgs,
-                incident__reported_at__gte=start,
-                incident__reported_at__lt=end,
-            ).values_list("incident_id", flat=True)
-        )
-        incidents = incidents.filter(pk__in=sorted(ids))
+        if "own_incident_ids" not in ctx.memo:
+            # The organization's incidents by its own indexes first (reported by it, or
+            # affecting it), then through the visibility rule: an OR of EXISTS over the
+            # visibility filter would make the database walk every incident. Once per
+            # page: the tables after the first read the ids.
+            orgs = sorted(ctx.reach.organization_ids or ())
+            ids = set(
+                Incident.objects.filter(
+                    reporting_org_id__in=orgs, reported_at__gte=start, reported_at__lt=end
+                ).values_list("pk", flat=True)
+            )
+            ids.update(
+                Incident.affected_orgs.through.objects.filter(
+                    organization_id__in=orgs,
+                    incident__reported_at__gte=start,
+                    incident__reported_at__lt=end,
+                ).values_list("incident_id", flat=True)
+            )
+            ctx.memo["own_incident_ids"] = sorted(
+                incidents.filter(pk__in=sorted(ids)).values_list("pk", flat=True)
+            )
+        # Already checked against the visibility rule above.
+        return Incident.objects.filter(pk__in=ctx.memo["own_incident_ids"])
     return incidents
 
 
@@ -407,7 +513,9 @@ def incidents_by(ctx: Context, dimension: str) -> list[tuple[Any, int]]:
             incidents.order_by().values_list(field_name).annotate(n=Count("id", distinct=True))
         )
     field_name = {"sector": "sector_id", "team": "team_id"}.get(dimension, dimension)
-    return list(_incident_rollups(ctx).values_list(field_name).annotate(n=Sum("incidents")))
+    if dimension == "day":
+        return list(_incident_rollups(ctx).values_list(field_name).annotate(n=Sum("incidents")))
+    return [(key, n) for key, n in _incident_sums(ctx, [field_name])]
 
 
 EVENT_DIMENSIONS = {
@@ -430,8 +538,12 @@ def events_by(ctx: Context, dimension: str) -> list[tuple[Any, int]]:
     if dimension == "organization" or ctx.reach.audience == ORGANIZATION:
         if dimension == "type":
             raise Invalid(_("Figures per classification type are not kept per organization."))
+        if dimension == "organization" and ctx.reach.audience != ORGANIZATION:
+            return [(key, n) for key, n in _org_event_sums(ctx, [field_name], ("events",))]
         return list(_org_event_rollups(ctx).values_list(field_name).annotate(n=Sum("events")))
-    return list(_event_rollups(ctx).values_list(field_name).annotate(n=Sum("events")))
+    if dimension == "day":
+        return list(_event_rollups(ctx).values_list(field_name).annotate(n=Sum("events")))
+    return [(key, n) for key, n in _event_sums(ctx, [field_name])]
 
 
 def _incidents_sector(ctx: Context) -> Table:
@@ -476,9 +588,7 @@ def _incidents_week(ctx: Context) -> Table:
     if ctx.reach.audience == ORGANIZATION:
         per_day = [(day, None, n) for day, n in incidents_by(ctx, "day")]
     else:
-        per_day = list(
-            _incident_rollups(ctx).values_list("day", "priority").annotate(n=Sum("incidents"))
-        )
+        per_day = _incident_sums(ctx, ["day", "priority"])
     grid: dict[dt.date, dict[int | None, int]] = {w: defaultdict(int) for w in _weeks(ctx.filters)}
     for day, priority, n in per_day:
         grid.setdefault(_week(day), defaultdict(int))[priority] += n
@@ -504,9 +614,9 @@ def _incidents_week(ctx: Context) -> Table:
 def _team_health(ctx: Context) -> Table:
     per_team = {
         team_id: (incidents, open_, decided, met, late)
-        for team_id, incidents, open_, decided, met, late in _incident_rollups(ctx)
-        .values_list("team_id")
-        .annotate(Sum("incidents"), Sum("open"), Sum("sla_decided"), Sum("sla_met"), Sum("overdue"))
+        for team_id, incidents, open_, decided, met, late in _incident_sums(
+            ctx, ["team_id"], ("incidents", "open", "sla_decided", "sla_met", "overdue")
+        )
     }
     names = _names(Team, per_team)
     rows = []
@@ -547,7 +657,7 @@ def _team_health(ctx: Context) -> Table:
 
 
 def _events_week(ctx: Context, dimension: str) -> tuple[list[str], dict[dt.date, dict[str, int]]]:
-    rows = list(_event_rollups(ctx).values_list("day", dimension).annotate(n=Sum("events")))
+    rows = _event_sums(ctx, ["day", dimension])
     unknown = str(UNKNOWN)
     labels: dict[Any, str]
     if dimension == "sector_id":
@@ -593,12 +703,10 @@ def _events_feed_week(ctx: Context) -> Table:
 
 
 def _top_organizations(ctx: Context) -> Table:
-    rows = list(
-        _org_event_rollups(ctx)
-        .values_list("organization_id")
-        .annotate(events=Sum("events"), hosts=Sum("hosts"))
-        .order_by("-events", "organization_id")[:TOP_ORGANIZATIONS]
-    )
+    rows = sorted(
+        _org_event_sums(ctx, ["organization_id"], ("events", "hosts")),
+        key=lambda row: (-row[1], row[0]),
+    )[:TOP_ORGANIZATIONS]
     orgs = {
         o.pk: o
         for o in Organization.objects.select_related("sector").filter(pk__in=[r[0] for r in rows])
@@ -644,15 +752,21 @@ def _acknowledgement_rates(ctx: Context) -> Table:
     else:
         key = "advisory__tracking_id"
         columns = [_("Advisory"), _("Delivered"), _("Acknowledged"), _("Rate (%)"), _("Title")]
-    totals = dict(deliveries.order_by().values_list(key).annotate(n=Count("id")))
-    acked = dict(
-        deliveries.filter(acknowledged).order_by().values_list(key).annotate(n=Count("id"))
-    )
+    # One grouped read: deliveries and those acknowledged, per label (and, per advisory,
+    # its title: one title per tracking id, so grouping by it too changes no count).
+    keys = [key] if ctx.reach.aggregates_only else [key, "advisory__title"]
+    totals: dict[Any, int] = {}
+    acked: dict[Any, int] = {}
     titles: dict[str, str] = {}
-    if not ctx.reach.aggregates_only:
-        titles = dict(
-            deliveries.order_by().values_list("advisory__tracking_id", "advisory__title").distinct()
-        )
+    for label, *title, n, n_acked in (
+        deliveries.order_by()
+        .values_list(*keys)
+        .annotate(n=Count("id"), n_acked=Count("id", filter=Q(acknowledged)))
+    ):
+        totals[label] = totals.get(label, 0) + n
+        acked[label] = acked.get(label, 0) + n_acked
+        if title:
+            titles[label] = title[0]
     rows = []
     for label in sorted(totals, key=lambda k: (-totals[k], str(k))):
         rate = round(100 * acked.get(label, 0) / totals[label])
@@ -690,11 +804,18 @@ def _organization_hosts(ctx: Context) -> Table:
 
 def _organization_incidents(ctx: Context) -> Table:
     labels = categories()
-    incidents = _own_incidents(ctx).order_by("-reported_at")[:200]
+    statuses = {value: str(label) for value, label in Status.choices}
+    incidents = list(
+        _own_incidents(ctx)
+        .order_by("-reported_at")
+        .values_list("pk", "reference", "title", "status", "priority", "category", "reported_at")[
+            :200
+        ]
+    )
     # A TLP:RED incident's title only for its named recipients (one query for the page).
     readable = set(
-        with_full_content(ctx.user, _own_incidents(ctx))
-        .filter(pk__in=[i.pk for i in incidents])
+        with_full_content(ctx.user, Incident.objects.filter(pk__in=[i[0] for i in incidents]))
+        .order_by()
         .values_list("pk", flat=True)
     )
     return Table(
@@ -704,14 +825,14 @@ def _organization_incidents(ctx: Context) -> Table:
         [_("Reference"), _("Title"), _("Status"), _("Priority"), _("Category"), _("Reported")],
         [
             [
-                i.reference,
-                i.title if i.pk in readable else "",
-                str(i.get_status_display()),
-                priority_label(i.priority),
-                labels.get(i.category, i.category),
-                i.reported_at.astimezone(dt.UTC).date().isoformat(),
+                reference,
+                title if pk in readable else "",
+                statuses.get(status, status),
+                priority_label(priority),
+                labels.get(category, category),
+                reported_at.astimezone(dt.UTC).date().isoformat(),
             ]
-            for i in incidents
+            for pk, reference, title, status, priority, category, reported_at in incidents
         ],
         chart="",
     )
@@ -798,13 +919,13 @@ def context_for(user: Any, reach: Reach, filters: Filters) -> Context:
 TABLE_CACHE_SECONDS = 300
 
 
-def _cache_key(user: Any, reach: Reach, filters: Filters, name: str) -> str:
+def _cache_key(user: Any, reach: Reach, filters: Filters, name: str, version: str) -> str:
     parts = [
         reach.audience,
         reach.key,
         name,
         repr(sorted(filters.query().items())),
-        rollup_version(),
+        version,
         get_language() or "",
         str(getattr(user, "pk", None)),
     ]
@@ -812,11 +933,16 @@ def _cache_key(user: Any, reach: Reach, filters: Filters, name: str) -> str:
 
 
 def _cached(
-    user: Any, reach: Reach, filters: Filters, name: str, make: Callable[[], Table]
+    user: Any,
+    reach: Reach,
+    filters: Filters,
+    name: str,
+    make: Callable[[], Table],
+    version: str | None = None,
 ) -> Table:
     if reach.audience == ORGANIZATION:
         return make()
-    key = _cache_key(user, reach, filters, name)
+    key = _cache_key(user, reach, filters, name, version or rollup_version())
     table = cache.get(key)
     if table is None:
         table = make()
@@ -837,8 +963,10 @@ def dashboard_table(user: Any, reach: Reach, filters: Filters, name: str) -> Tab
 
 def dashboard_tables(user: Any, reach: Reach, filters: Filters) -> list[Table]:
     ctx = context_for(user, reach, filters)
+    # One read of the rollups' version for the page, not one per table.
+    version = rollup_version() if reach.audience != ORGANIZATION else None
     return [
-        _cached(user, reach, filters, name, partial(function, ctx))
+        _cached(user, reach, filters, name, partial(function, ctx), version)
         for name, function in TABLES.get(reach.audience, ())
     ]
 
@@ -871,16 +999,42 @@ def filter_choices(user: Any, reach: Reach) -> tuple[list[Sector], list[Team]]:
     return sectors, list(teams)
 
 
+def has_dashboard(user: Any) -> bool:
+    """Whether ``dashboards_for`` would list anything, from the user's scope alone (no
+    query: the navigation asks on every page). Any team or organization seat reaches
+    its own dashboard; admins, the National CERT and the Council reach theirs."""
+    scope = scope_for(user)
+    return bool(
+        scope.is_admin
+        or scope.is_council
+        or is_national_staff(scope)
+        or scope.teams
+        or scope.org_ids
+    )
+
+
 def dashboards_for(user: Any) -> list[Reach]:
     """Every dashboard the user may open (for the index page)."""
     scope = scope_for(user)
     reaches: list[Reach] = []
     if scope.is_admin or is_national_staff(scope):
         reaches.append(reach_for(user, NATIONAL))
-    for team in Team.objects.filter(pk__in=sorted(scope.team_ids)).order_by("path"):
-        reaches.append(reach_for(user, TEAM, team.slug))
+    # The user's own teams and organizations: reach_for would allow each (a seat covers
+    # its own team, a member its organization), so build them here in two queries
+    # rather than two per seat.
+    teams = list(Team.objects.filter(pk__in=sorted(scope.team_ids)).order_by("path"))
+    if teams:
+        below = Q(pk__in=[])
+        for team in teams:
+            below |= Q(path__startswith=team.path)
+        paths = list(Team.objects.filter(below).values_list("pk", "path"))
+        for team in teams:
+            ids = frozenset(pk for pk, path in paths if path.startswith(team.path))
+            reaches.append(Reach(TEAM, team.slug, team.name, team_ids=ids))
     for org in Organization.objects.filter(pk__in=sorted(scope.org_ids)).order_by("name"):
-        reaches.append(reach_for(user, ORGANIZATION, org.slug))
+        reaches.append(
+            Reach(ORGANIZATION, org.slug, org.name, organization_ids=frozenset({org.pk}))
+        )
     if may_read_aggregates(user):
         reaches.append(reach_for(user, COUNCIL))
     return reaches

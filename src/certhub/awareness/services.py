@@ -32,10 +32,15 @@ from django.utils import timezone
 from certhub.audit.services import record
 from certhub.awareness.models import (
     EventRollup,
+    EventWeekRollup,
+    IncidentCategoryWeekRollup,
     IncidentRollup,
+    IncidentWeekRollup,
     NationalReport,
     OrgEventRollup,
+    OrgEventWeekRollup,
     RollupState,
+    week_of,
 )
 from certhub.feeds.selectors import events_of_day
 from certhub.incidents.choices import OPEN, SLA_DEADLINES
@@ -63,7 +68,8 @@ def refresh_event_days(*, days: Iterable[dt.date]) -> int:
     written. One grouped query per day and rollup: a day of a national feed load is tens
     of thousands of events, grouped by the database."""
     written = 0
-    for day in sorted(set(days)):
+    days = sorted(set(days))
+    for day in days:
         EventRollup.objects.filter(day=day).delete()
         OrgEventRollup.objects.filter(day=day).delete()
         events = events_of_day(day)
@@ -112,7 +118,61 @@ def refresh_event_days(*, days: Iterable[dt.date]) -> int:
         ]
         OrgEventRollup.objects.bulk_create(org_rows, batch_size=2000)
         written += len(rows) + len(org_rows)
+    refresh_event_weeks(weeks={week_of(day) for day in days})
     _bump(EVENTS)
+    return written
+
+
+def refresh_event_weeks(*, weeks: Iterable[dt.date]) -> int:
+    """Add up the daily event rollups of each week (its Monday) into the weekly ones.
+    Called inside the day refresh's transaction; one grouped query per week and table
+    over a few thousand daily rows."""
+    written = 0
+    for week in sorted(set(weeks)):
+        days = (week, week + dt.timedelta(days=6))
+        EventWeekRollup.objects.filter(week=week).delete()
+        OrgEventWeekRollup.objects.filter(week=week).delete()
+        rows = [
+            EventWeekRollup(
+                week=week,
+                sector_id=g["sector_id"],
+                team_id=g["team_id"],
+                feed_name=g["feed_name"],
+                classification_taxonomy=g["classification_taxonomy"],
+                classification_type=g["classification_type"],
+                is_cii=g["is_cii"],
+                events=g["n"],
+                sightings=g["seen"],
+            )
+            for g in EventRollup.objects.filter(day__range=days)
+            .values(
+                "sector_id",
+                "team_id",
+                "feed_name",
+                "classification_taxonomy",
+                "classification_type",
+                "is_cii",
+            )
+            .annotate(n=Sum("events"), seen=Sum("sightings"))
+            .order_by()
+        ]
+        EventWeekRollup.objects.bulk_create(rows, batch_size=2000)
+        org_rows = [
+            OrgEventWeekRollup(
+                week=week,
+                organization_id=g["organization_id"],
+                sector_id=g["sector_id"],
+                team_id=g["team_id"],
+                events=g["n"],
+                hosts=g["host_days"],
+            )
+            for g in OrgEventRollup.objects.filter(day__range=days)
+            .values("organization_id", "sector_id", "team_id")
+            .annotate(n=Sum("events"), host_days=Sum("hosts"))
+            .order_by()
+        ]
+        OrgEventWeekRollup.objects.bulk_create(org_rows, batch_size=2000)
+        written += len(rows) + len(org_rows)
     return written
 
 
@@ -123,6 +183,9 @@ def refresh_all_events() -> int:
     days = list(Event.objects.values_list("day", flat=True).distinct().order_by("day"))
     EventRollup.objects.exclude(day__in=days).delete()
     OrgEventRollup.objects.exclude(day__in=days).delete()
+    weeks = sorted({week_of(day) for day in days})
+    EventWeekRollup.objects.exclude(week__in=weeks).delete()
+    OrgEventWeekRollup.objects.exclude(week__in=weeks).delete()
     return refresh_event_days(days=days) if days else 0
 
 
@@ -227,7 +290,8 @@ def refresh_incident_days(*, days: Iterable[dt.date], now: dt.datetime | None = 
     """Recount the incidents reported on ``days`` (a few hundred a day at most)."""
     now = now or timezone.now()
     written = 0
-    for day in sorted(set(days)):
+    days = sorted(set(days))
+    for day in days:
         start, end = _day_bounds(day, day)
         IncidentRollup.objects.filter(day=day).delete()
         rows = _incident_rows(
@@ -235,7 +299,53 @@ def refresh_incident_days(*, days: Iterable[dt.date], now: dt.datetime | None = 
         )
         IncidentRollup.objects.bulk_create(rows, batch_size=2000)
         written += len(rows)
+    refresh_incident_weeks(weeks={week_of(day) for day in days})
     _bump(INCIDENTS)
+    return written
+
+
+def refresh_incident_weeks(*, weeks: Iterable[dt.date]) -> int:
+    """Add up the daily incident rollups of each week (its Monday) into the weekly ones:
+    by team, sector and priority with every count, and by team, sector and category."""
+    written = 0
+    for week in sorted(set(weeks)):
+        days = (week, week + dt.timedelta(days=6))
+        IncidentWeekRollup.objects.filter(week=week).delete()
+        IncidentCategoryWeekRollup.objects.filter(week=week).delete()
+        daily = IncidentRollup.objects.filter(day__range=days).order_by()
+        rows = [
+            IncidentWeekRollup(
+                week=week,
+                team_id=g["team_id"],
+                sector_id=g["sector_id"],
+                priority=g["priority"],
+                incidents=g["n"],
+                open=g["still_open"],
+                sla_decided=g["decided"],
+                sla_met=g["met"],
+                overdue=g["late"],
+            )
+            for g in daily.values("team_id", "sector_id", "priority").annotate(
+                n=Sum("incidents"),
+                still_open=Sum("open"),
+                decided=Sum("sla_decided"),
+                met=Sum("sla_met"),
+                late=Sum("overdue"),
+            )
+        ]
+        IncidentWeekRollup.objects.bulk_create(rows, batch_size=2000)
+        by_category = [
+            IncidentCategoryWeekRollup(
+                week=week,
+                team_id=g["team_id"],
+                sector_id=g["sector_id"],
+                category=g["category"],
+                incidents=g["n"],
+            )
+            for g in daily.values("team_id", "sector_id", "category").annotate(n=Sum("incidents"))
+        ]
+        IncidentCategoryWeekRollup.objects.bulk_create(by_category, batch_size=2000)
+        written += len(rows) + len(by_category)
     return written
 
 
@@ -244,8 +354,11 @@ def refresh_all_incidents(*, now: dt.datetime | None = None) -> int:
     """Recount every incident (the periodic task; 100,000 incidents in a few seconds)."""
     now = now or timezone.now()
     IncidentRollup.objects.all().delete()
+    IncidentWeekRollup.objects.all().delete()
+    IncidentCategoryWeekRollup.objects.all().delete()
     rows = _incident_rows(Incident.objects.all(), now)
     IncidentRollup.objects.bulk_create(rows, batch_size=2000)
+    refresh_incident_weeks(weeks={week_of(row.day) for row in rows})
     _bump(INCIDENTS)
     return len(rows)
 
