@@ -71,6 +71,8 @@ def _day(value: object) -> dt.date:
 
 
 def _hit(row: Sequence[Any]) -> Hit:
+    if type(row[8]) is dt.date:  # as the database driver gives it, nearly always
+        return Hit._make(row)
     return Hit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], _day(row[8]), row[9])
 
 
@@ -292,9 +294,10 @@ def common_keys(keys: Iterable[int]) -> set[int]:
     return found
 
 
+# The probed keys flagged common, found once per statement (not once per row read).
 _NOT_COMMON = (
-    f"NOT EXISTS (SELECT 1 FROM {IndicatorFlag._meta.db_table} f "  # noqa: S608
-    f'WHERE f."key" = {TABLE}."key" AND f.common_since IS NOT NULL)'
+    f'"key" NOT IN (SELECT f."key" FROM {IndicatorFlag._meta.db_table} f '  # noqa: S608
+    'WHERE f."key" {} AND f.common_since IS NOT NULL)'
 )
 
 
@@ -306,11 +309,16 @@ def lookup(probes: Sequence[Probe]) -> list[Hit]:
         return []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f'{_SELECT} WHERE "key" = ANY(%s) AND {_NOT_COMMON}', [keys])
+            cursor.execute(
+                f'{_SELECT} WHERE "key" = ANY(%s) AND {_NOT_COMMON.format("= ANY(%s)")}',
+                [keys, keys],
+            )
             return [_hit(row) for row in cursor.fetchall()]
         hits: list[Hit] = []
         for chunk in _in_chunks(keys):
-            marks = ", ".join("%s" for _ in chunk)
-            cursor.execute(f'{_SELECT} WHERE "key" IN ({marks}) AND {_NOT_COMMON}', list(chunk))
+            marks = f"IN ({', '.join('%s' for _ in chunk)})"
+            cursor.execute(
+                f'{_SELECT} WHERE "key" {marks} AND {_NOT_COMMON.format(marks)}', [*chunk, *chunk]
+            )
             hits += [_hit(row) for row in cursor.fetchall()]
         return hits
