@@ -372,11 +372,14 @@ def test_the_registry_through_the_api(world: World) -> None:
     # Another branch of the tree: the Telecom CERT reads its telco, not the banks' CII.
     telecom = bearer_client(world.users["telecom.analyst"])
     assert telecom.get("/api/v1/cii/organizations/city-bank").status_code == 404
-    assert telecom.post(
-        "/api/v1/cii/organizations/city-bank/grade",
-        {"grade": "1", "reason": "x"},
-        content_type="application/json",
-    ).status_code == 404
+    assert (
+        telecom.post(
+            "/api/v1/cii/organizations/city-bank/grade",
+            {"grade": "1", "reason": "x"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     listed = [r["organization"] for r in telecom.get("/api/v1/cii/organizations").json()["items"]]
     assert "city-bank" not in listed
     missing = keeper.post(
