@@ -18,13 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from certhub.tenancy.models import Organization, Sector, Team
 
 
-class EventRollup(models.Model):
-    """Feed events of one day (UTC) counted by the sector and responsible team they were
-    routed to at ingest (the event's own ``sector`` and ``team``), the feed (report type)
-    and the classification: the national and team views of the feeds. Unrouted events
-    have no team and no sector."""
+class EventCounts(models.Model):
+    """The columns the daily and weekly event rollups share: the sector and responsible
+    team the events were routed to, the feed and classification, and the counts. The
+    names of the columns they are grouped by are ``EVENT_KEYS``."""
 
-    day = models.DateField(_("day (UTC)"))
     sector = models.ForeignKey(
         Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
     )
@@ -37,6 +35,72 @@ class EventRollup(models.Model):
     is_cii = models.BooleanField(_("CII organizations"), default=False)
     events = models.BigIntegerField(_("events"), default=0)
     sightings = models.BigIntegerField(_("sightings"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+EVENT_KEYS = (
+    "sector_id",
+    "team_id",
+    "feed_name",
+    "classification_taxonomy",
+    "classification_type",
+    "is_cii",
+)
+
+
+class OrganizationPlace(models.Model):
+    """Where an organization's rollup rows belong: the organization, its sector and
+    responsible team (the daily and weekly organization event rollups)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    sector = models.ForeignKey(
+        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class IncidentPlace(models.Model):
+    """Where incident rollup rows belong: the handling team and the sector."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, db_index=False, related_name="+")
+    sector = models.ForeignKey(
+        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class IncidentCounts(IncidentPlace):
+    """The counts the daily and weekly incident rollups share, per priority."""
+
+    priority = models.PositiveSmallIntegerField(_("priority"))
+    incidents = models.IntegerField(_("incidents"), default=0)
+    open = models.IntegerField(_("open"), default=0)
+    sla_decided = models.IntegerField(_("SLA deadlines decided"), default=0)
+    sla_met = models.IntegerField(_("SLA deadlines met in time"), default=0)
+    overdue = models.IntegerField(_("with a deadline overdue (at the refresh)"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class EventRollup(EventCounts):
+    """Feed events of one day (UTC) counted by the sector and responsible team they were
+    routed to at ingest (the event's own ``sector`` and ``team``), the feed (report type)
+    and the classification: the national and team views of the feeds. Unrouted events
+    have no team and no sector."""
+
+    day = models.DateField(_("day (UTC)"))
 
     class Meta:
         verbose_name = _("event rollup")
@@ -54,21 +118,12 @@ class EventRollup(models.Model):
         return f"{self.day} {self.feed_name} {self.classification_type}: {self.events}"
 
 
-class OrgEventRollup(models.Model):
+class OrgEventRollup(OrganizationPlace):
     """One organization's feed events of one day per feed: how many events and how many
     distinct hosts (addresses, or names where a report gives no address). The
     organization's exposure trend and the most affected organizations."""
 
     day = models.DateField(_("day (UTC)"))
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, db_index=False, related_name="+"
-    )
-    sector = models.ForeignKey(
-        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
-    team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
     feed_name = models.CharField(_("feed"), max_length=100)
     events = models.BigIntegerField(_("events"), default=0)
     hosts = models.BigIntegerField(_("distinct hosts"), default=0)
@@ -89,7 +144,7 @@ class OrgEventRollup(models.Model):
         return f"{self.day} {self.organization_id} {self.feed_name}: {self.events}"
 
 
-class IncidentRollup(models.Model):
+class IncidentRollup(IncidentCounts):
     """Incidents reported on one day (UTC) counted by handling team, sector (of the
     reporting organization, else of an affected one), RSIT category and priority: how
     many, how many are still open, and the response SLA deadlines already decided (met,
@@ -97,17 +152,7 @@ class IncidentRollup(models.Model):
     team."""
 
     day = models.DateField(_("day reported (UTC)"))
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, db_index=False, related_name="+")
-    sector = models.ForeignKey(
-        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
     category = models.CharField(_("category"), max_length=60, blank=True)
-    priority = models.PositiveSmallIntegerField(_("priority"))
-    incidents = models.IntegerField(_("incidents"), default=0)
-    open = models.IntegerField(_("open"), default=0)
-    sla_decided = models.IntegerField(_("SLA deadlines decided"), default=0)
-    sla_met = models.IntegerField(_("SLA deadlines met in time"), default=0)
-    overdue = models.IntegerField(_("with a deadline overdue (at the refresh)"), default=0)
 
     class Meta:
         verbose_name = _("incident rollup")
@@ -149,23 +194,11 @@ def week_of(day: dt.date) -> dt.date:
 # to sixty-times smaller read, with the very same sums.
 
 
-class EventWeekRollup(models.Model):
+class EventWeekRollup(EventCounts):
     """``EventRollup`` per week: feed events of one week counted by sector, responsible
     team, feed and classification."""
 
     week = models.DateField(_("week starting (UTC)"))
-    sector = models.ForeignKey(
-        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
-    team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
-    feed_name = models.CharField(_("feed"), max_length=100)
-    classification_taxonomy = models.CharField(_("classification.taxonomy"), max_length=50)
-    classification_type = models.CharField(_("classification.type"), max_length=50)
-    is_cii = models.BooleanField(_("CII organizations"), default=False)
-    events = models.BigIntegerField(_("events"), default=0)
-    sightings = models.BigIntegerField(_("sightings"), default=0)
 
     class Meta:
         verbose_name = _("weekly event rollup")
@@ -182,21 +215,12 @@ class EventWeekRollup(models.Model):
         return f"{self.week} {self.feed_name} {self.classification_type}: {self.events}"
 
 
-class OrgEventWeekRollup(models.Model):
+class OrgEventWeekRollup(OrganizationPlace):
     """One organization's feed events of one week, all feeds together: events, and
     host-days (its distinct hosts of each day, added up over the week's days). The most
     affected organizations."""
 
     week = models.DateField(_("week starting (UTC)"))
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, db_index=False, related_name="+"
-    )
-    sector = models.ForeignKey(
-        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
-    team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
     events = models.BigIntegerField(_("events"), default=0)
     hosts = models.BigIntegerField(_("host-days"), default=0)
 
@@ -215,22 +239,12 @@ class OrgEventWeekRollup(models.Model):
         return f"{self.week} {self.organization_id}: {self.events}"
 
 
-class IncidentWeekRollup(models.Model):
+class IncidentWeekRollup(IncidentCounts):
     """``IncidentRollup`` per week without the category: incidents reported in one week
     by handling team, sector and priority, with the open, SLA and overdue counts. (With
     the category as well, a week has nearly as many rows as incidents.)"""
 
     week = models.DateField(_("week reported (UTC)"))
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, db_index=False, related_name="+")
-    sector = models.ForeignKey(
-        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
-    priority = models.PositiveSmallIntegerField(_("priority"))
-    incidents = models.IntegerField(_("incidents"), default=0)
-    open = models.IntegerField(_("open"), default=0)
-    sla_decided = models.IntegerField(_("SLA deadlines decided"), default=0)
-    sla_met = models.IntegerField(_("SLA deadlines met in time"), default=0)
-    overdue = models.IntegerField(_("with a deadline overdue (at the refresh)"), default=0)
 
     class Meta:
         verbose_name = _("weekly incident rollup")
@@ -257,15 +271,11 @@ class IncidentWeekRollup(models.Model):
         return f"{self.week} {self.team_id} P{self.priority}: {self.incidents}"
 
 
-class IncidentCategoryWeekRollup(models.Model):
+class IncidentCategoryWeekRollup(IncidentPlace):
     """``IncidentRollup`` per week by handling team, sector and RSIT category: how many
     incidents (the incidents by category)."""
 
     week = models.DateField(_("week reported (UTC)"))
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, db_index=False, related_name="+")
-    sector = models.ForeignKey(
-        Sector, on_delete=models.CASCADE, null=True, blank=True, db_index=False, related_name="+"
-    )
     category = models.CharField(_("category"), max_length=60, blank=True)
     incidents = models.IntegerField(_("incidents"), default=0)
 

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from certhub.audit.services import record
 from certhub.awareness.models import (
+    EVENT_KEYS,
     EventRollup,
     EventWeekRollup,
     IncidentCategoryWeekRollup,
@@ -73,25 +74,13 @@ def refresh_event_days(*, days: Iterable[dt.date]) -> int:
         EventRollup.objects.filter(day=day).delete()
         OrgEventRollup.objects.filter(day=day).delete()
         events = events_of_day(day)
-        groups = events.values(
-            "sector_id",
-            "team_id",
-            "feed_name",
-            "classification_taxonomy",
-            "classification_type",
-            "is_cii",
-        ).annotate(n=Count("id"), sightings=Sum("count"))
+        groups = events.values(*EVENT_KEYS).annotate(n=Count("id"), seen=Sum("count"))
         rows = [
             EventRollup(
                 day=day,
-                sector_id=g["sector_id"],
-                team_id=g["team_id"],
-                feed_name=g["feed_name"],
-                classification_taxonomy=g["classification_taxonomy"],
-                classification_type=g["classification_type"],
-                is_cii=g["is_cii"],
+                **{key: g[key] for key in EVENT_KEYS},
                 events=g["n"],
-                sightings=g["sightings"] or 0,
+                sightings=g["seen"] or 0,
             )
             for g in groups.order_by()
         ]
@@ -123,56 +112,46 @@ def refresh_event_days(*, days: Iterable[dt.date]) -> int:
     return written
 
 
+def _add_up_week(
+    daily: type[Any], weekly: type[Any], week: dt.date, keys: Sequence[str], sums: Sequence[str]
+) -> int:
+    """Replace the ``weekly`` rollup rows of ``week`` (its Monday) by the ``daily`` rows
+    of its seven days grouped by ``keys``, each of ``sums`` added up (the same column
+    names in both tables). One grouped query over a few thousand daily rows."""
+    weekly.objects.filter(week=week).delete()
+    groups = (
+        daily.objects.filter(day__range=(week, week + dt.timedelta(days=6)))
+        .values(*keys)
+        .annotate(**{f"sum_{name}": Sum(name) for name in sums})
+        .order_by()
+    )
+    rows = [
+        weekly(
+            week=week,
+            **{key: g[key] for key in keys},
+            **{name: g[f"sum_{name}"] or 0 for name in sums},
+        )
+        for g in groups
+    ]
+    weekly.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
 def refresh_event_weeks(*, weeks: Iterable[dt.date]) -> int:
     """Add up the daily event rollups of each week (its Monday) into the weekly ones.
-    Called inside the day refresh's transaction; one grouped query per week and table
-    over a few thousand daily rows."""
+    Called inside the day refresh's transaction."""
     written = 0
     for week in sorted(set(weeks)):
-        days = (week, week + dt.timedelta(days=6))
-        EventWeekRollup.objects.filter(week=week).delete()
-        OrgEventWeekRollup.objects.filter(week=week).delete()
-        rows = [
-            EventWeekRollup(
-                week=week,
-                sector_id=g["sector_id"],
-                team_id=g["team_id"],
-                feed_name=g["feed_name"],
-                classification_taxonomy=g["classification_taxonomy"],
-                classification_type=g["classification_type"],
-                is_cii=g["is_cii"],
-                events=g["n"],
-                sightings=g["seen"],
-            )
-            for g in EventRollup.objects.filter(day__range=days)
-            .values(
-                "sector_id",
-                "team_id",
-                "feed_name",
-                "classification_taxonomy",
-                "classification_type",
-                "is_cii",
-            )
-            .annotate(n=Sum("events"), seen=Sum("sightings"))
-            .order_by()
-        ]
-        EventWeekRollup.objects.bulk_create(rows, batch_size=2000)
-        org_rows = [
-            OrgEventWeekRollup(
-                week=week,
-                organization_id=g["organization_id"],
-                sector_id=g["sector_id"],
-                team_id=g["team_id"],
-                events=g["n"],
-                hosts=g["host_days"],
-            )
-            for g in OrgEventRollup.objects.filter(day__range=days)
-            .values("organization_id", "sector_id", "team_id")
-            .annotate(n=Sum("events"), host_days=Sum("hosts"))
-            .order_by()
-        ]
-        OrgEventWeekRollup.objects.bulk_create(org_rows, batch_size=2000)
-        written += len(rows) + len(org_rows)
+        written += _add_up_week(
+            EventRollup, EventWeekRollup, week, EVENT_KEYS, ("events", "sightings")
+        )
+        written += _add_up_week(
+            OrgEventRollup,
+            OrgEventWeekRollup,
+            week,
+            ("organization_id", "sector_id", "team_id"),
+            ("events", "hosts"),  # hosts a day, added up: host-days
+        )
     return written
 
 
@@ -309,43 +288,20 @@ def refresh_incident_weeks(*, weeks: Iterable[dt.date]) -> int:
     by team, sector and priority with every count, and by team, sector and category."""
     written = 0
     for week in sorted(set(weeks)):
-        days = (week, week + dt.timedelta(days=6))
-        IncidentWeekRollup.objects.filter(week=week).delete()
-        IncidentCategoryWeekRollup.objects.filter(week=week).delete()
-        daily = IncidentRollup.objects.filter(day__range=days).order_by()
-        rows = [
-            IncidentWeekRollup(
-                week=week,
-                team_id=g["team_id"],
-                sector_id=g["sector_id"],
-                priority=g["priority"],
-                incidents=g["n"],
-                open=g["still_open"],
-                sla_decided=g["decided"],
-                sla_met=g["met"],
-                overdue=g["late"],
-            )
-            for g in daily.values("team_id", "sector_id", "priority").annotate(
-                n=Sum("incidents"),
-                still_open=Sum("open"),
-                decided=Sum("sla_decided"),
-                met=Sum("sla_met"),
-                late=Sum("overdue"),
-            )
-        ]
-        IncidentWeekRollup.objects.bulk_create(rows, batch_size=2000)
-        by_category = [
-            IncidentCategoryWeekRollup(
-                week=week,
-                team_id=g["team_id"],
-                sector_id=g["sector_id"],
-                category=g["category"],
-                incidents=g["n"],
-            )
-            for g in daily.values("team_id", "sector_id", "category").annotate(n=Sum("incidents"))
-        ]
-        IncidentCategoryWeekRollup.objects.bulk_create(by_category, batch_size=2000)
-        written += len(rows) + len(by_category)
+        written += _add_up_week(
+            IncidentRollup,
+            IncidentWeekRollup,
+            week,
+            ("team_id", "sector_id", "priority"),
+            ("incidents", "open", "sla_decided", "sla_met", "overdue"),
+        )
+        written += _add_up_week(
+            IncidentRollup,
+            IncidentCategoryWeekRollup,
+            week,
+            ("team_id", "sector_id", "category"),
+            ("incidents",),
+        )
     return written
 
 
