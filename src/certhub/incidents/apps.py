@@ -11,7 +11,7 @@ def _works_with_incidents(user: Any) -> bool:
     from certhub.tenancy.visibility import scope_for
 
     scope = scope_for(user)
-    return bool(user.is_authenticated and (scope.teams or scope.org_ids or scope.is_admin))
+    return bool(user.is_authenticated and (scope.has_seat or scope.is_admin))
 
 
 class IncidentsConfig(AppConfig):

@@ -17,7 +17,7 @@ def _has_collections(user: Any) -> bool:
     from certhub.tenancy.visibility import scope_for
 
     scope = scope_for(user)
-    return scope.is_admin or bool(scope.teams or scope.org_ids)
+    return scope.is_admin or scope.has_seat
 
 
 def _correlation_panel(user: Any, incident: Any, access: Any) -> dict[str, Any] | None:

@@ -181,10 +181,10 @@ def access_to_collection(
     audience = audience_of(user, collection_holders(collection, sector_orgs))
     if scope.is_admin:
         can_read = True
-    elif not (scope.teams or scope.org_ids):
+    elif not scope.has_seat:
         can_read = False  # no seat in the constituency (a Council member, a new account)
     elif collection.kind == CollectionKind.NATIONAL:
-        can_read = bool(scope.teams or scope.org_ids)
+        can_read = True  # every seat reads the national collection
     elif collection.kind == CollectionKind.SECTOR:
         can_read = audience <= Audience.PASSED_ON or bool(scope.teams)
     else:

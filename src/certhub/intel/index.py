@@ -236,10 +236,6 @@ def hits_in_range(probe: RangeProbe, *, limit: int) -> list[Hit]:
 
 
 _PREFIXES = f"SELECT version, prefix_len FROM {IndexedPrefix._meta.db_table}"  # noqa: S608
-_COMMON = (
-    f'SELECT "key" FROM {IndicatorFlag._meta.db_table} '  # noqa: S608
-    "WHERE common_since IS NOT NULL AND "
-)
 
 
 # The stored prefix lengths change rarely (a new one when a network of a new length is
@@ -279,18 +275,6 @@ def flags_for(keys: Iterable[int]) -> dict[int, IndicatorFlag]:
     found: dict[int, IndicatorFlag] = {}
     for chunk in _in_chunks(unique):
         found.update({f.key: f for f in IndicatorFlag.objects.filter(key__in=list(chunk))})
-    return found
-
-
-def common_keys(keys: Iterable[int]) -> set[int]:
-    """Which of ``keys`` are flagged common (plain SQL: every lookup asks)."""
-    unique = sorted(set(keys))
-    found: set[int] = set()
-    with connection.cursor() as cursor:
-        for chunk in _in_chunks(unique):
-            marks = ", ".join("%s" for _ in chunk)
-            cursor.execute(_COMMON + f'"key" IN ({marks})', list(chunk))
-            found.update(int(row[0]) for row in cursor.fetchall())
     return found
 
 

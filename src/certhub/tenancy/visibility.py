@@ -57,6 +57,12 @@ class Scope:
     def is_cert_staff(self) -> bool:
         return bool(self.teams)
 
+    @property
+    def has_seat(self) -> bool:
+        """A seat in the constituency: a team or an organization membership (a Council
+        member or a new account has none)."""
+        return bool(self.teams or self.org_roles)
+
     def subtree_q(self, team_field: str) -> Q:
         """Rows whose ``team_field`` (a Team foreign key) is one of the user's teams or
         below it. ``Q(pk__in=[])`` when the user has no team: matches nothing."""
