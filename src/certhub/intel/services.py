@@ -435,14 +435,6 @@ def _set_widespread(keys: Sequence[int], now: dt.datetime) -> list[int]:
     return marked
 
 
-def _team_paths(organization_ids: Iterable[int]) -> list[str]:
-    return list(
-        Organization.objects.filter(pk__in=sorted(organization_ids)).values_list(
-            "responsible_team__path", flat=True
-        )
-    )
-
-
 def _escalate_widespread(counts: list[ValueCount]) -> None:
     """The rule "widespread" for the incidents holding widespread values that it has
     not fired on yet (one query to find them)."""
@@ -456,12 +448,17 @@ def _escalate_widespread(counts: list[ValueCount]) -> None:
         )
         if "widespread" in (rules or [])
     }
+    # The responsible teams of every organization involved, read once for all values.
+    team_path = dict(
+        Organization.objects.filter(
+            pk__in=sorted({o for count in counts for o in count.organization_ids})
+        ).values_list("pk", "responsible_team__path")
+    )
     for count in counts:
         pending = sorted(count.incident_ids - fired)
         if pending:
-            incident_services.apply_widespread_rule(
-                incident_ids=pending, team_paths=_team_paths(count.organization_ids)
-            )
+            paths = [team_path[o] for o in sorted(count.organization_ids) if o in team_path]
+            incident_services.apply_widespread_rule(incident_ids=pending, team_paths=paths)
             fired.update(pending)
 
 
