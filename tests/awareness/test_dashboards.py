@@ -118,6 +118,17 @@ def test_banking_analyst_sees_its_subtree_and_not_the_country_or_telecom(
     assert analyst.get("/awareness/national/").status_code == 404
     assert analyst.get("/awareness/team/telecom/").status_code == 404
     assert analyst.get("/awareness/team/telecom/data/incidents_sector.csv").status_code == 404
+    # Nor the other branch's plots and workbook, nor its organizations' dashboards.
+    assert analyst.get("/awareness/team/telecom/plots/incidents_sector.svg").status_code == 404
+    assert analyst.get("/awareness/team/telecom/export.xlsx").status_code == 404
+    assert analyst.get("/awareness/organization/telco/").status_code == 404
+    assert (
+        analyst.get("/awareness/organization/telco/plots/organization_hosts.svg").status_code == 404
+    )
+    assert analyst.get("/awareness/organization/telco/export.xlsx").status_code == 404
+    own = "/awareness/organization/national-bank"
+    assert analyst.get(f"{own}/plots/organization_hosts.svg", period()).status_code == 200
+    assert analyst.get(f"{own}/export.xlsx", period()).status_code == 200
     assert analyst.get("/awareness/council/").status_code == 404
     assert analyst.get("/awareness/team/banking/", period()).status_code == 200
     by_sector = as_dict(
