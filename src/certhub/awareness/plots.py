@@ -11,26 +11,30 @@ axis says the unit. Text stays text in the SVG (readable by screen readers and b
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("svg")  # no GUI backend in a server, whatever the environment says
-
 from django.utils.translation import gettext as _
-from matplotlib import rcParams
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from certhub.awareness.selectors import Table
 
-# Set once at import: keep SVG text as text and make the output reproducible (stable
-# element ids, no date), so the same numbers give the same bytes.
-rcParams["svg.fonttype"] = "none"
-rcParams["svg.hashsalt"] = "certhub"
-rcParams["font.family"] = "DejaVu Sans"
+
+@functools.cache
+def _matplotlib() -> Any:
+    """matplotlib, set up on the first plot drawn rather than when the URLs load: a
+    second of import that the worker, the CLI and every page without a plot never pay.
+    Keep SVG text as text and make the output reproducible (stable element ids, no
+    date), so the same numbers give the same bytes."""
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("svg")  # no GUI backend in a server, whatever the environment says
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "certhub"
+    matplotlib.rcParams["font.family"] = "DejaVu Sans"
+    return matplotlib
+
 
 # Paul Tol's bright scheme, then muted, for up to 16 series.
 PALETTE = (
@@ -81,6 +85,10 @@ def render_svg(table: Table, *, width: float = 7.5, height: float | None = None)
     if height is None:
         bars = min(len(table.rows), MAX_BARS)
         height = 3.6 if table.chart != "bar" or not bars else max(1.8, 1.2 + 0.3 * bars)
+    _matplotlib()
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=96)
     FigureCanvasSVG(figure)
     axes = figure.add_subplot()
@@ -132,7 +140,7 @@ def _bars(axes: Any, table: Table) -> None:
     if value_index != 1:
         axes.set_xlim(0, 105)
     else:
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_locator(_matplotlib().ticker.MaxNLocator(integer=True))
 
 
 def _over_time(axes: Any, table: Table) -> None:
@@ -159,6 +167,6 @@ def _over_time(axes: Any, table: Table) -> None:
     axes.set_xlabel(str(table.columns[0]))
     axes.set_ylabel(table.unit)
     axes.set_ylim(bottom=0)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(_matplotlib().ticker.MaxNLocator(integer=True))
     if len(series) > 1:
         axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
