@@ -44,7 +44,7 @@ from certhub.tenancy.choices import TeamRole
 from certhub.tenancy.models import Membership, Team
 from certhub.tenancy.selectors import teams_visible_to
 from certhub.tenancy.tlp import TLP, Audience, tlp_allows
-from certhub.tenancy.visibility import TEAM_COORDINATE_ROLES, TEAM_WRITE_ROLES, scope_for
+from certhub.tenancy.visibility import TEAM_COORDINATE_ROLES, TEAM_WRITE_ROLES, Scope, scope_for
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9]{1,20}-\d{4}-\d{6,}$"
 
@@ -165,6 +165,16 @@ def _strongest(roles: set[str]) -> str | None:
     return None
 
 
+def is_named_recipient(scope: Scope, incident: Incident) -> bool:
+    """Whether the scope's user, or one of its teams, is named on the incident (through
+    the recipients' prefetch cache when there is one)."""
+    return any(
+        (r.user_id is not None and r.user_id == scope.user_id)
+        or (r.team_id is not None and r.team_id in scope.team_ids)
+        for r in incident.recipients.all()
+    )
+
+
 def access_for(user: Any, incident: Incident) -> Access:
     """Reads participations, recipients and affected organizations through the
     incident's prefetch cache when there is one (no query per incident in a list)."""
@@ -178,11 +188,7 @@ def access_for(user: Any, incident: Incident) -> Access:
     if incident.reporting_org_id:
         org_ids.add(incident.reporting_org_id)
     org_role = next((scope.org_roles[o] for o in org_ids if o in scope.org_roles), None)
-    named = any(
-        (r.user_id is not None and r.user_id == scope.user_id)
-        or (r.team_id is not None and r.team_id in scope.team_ids)
-        for r in incident.recipients.all()
-    )
+    named = is_named_recipient(scope, incident)
     return Access(
         is_admin=scope.is_admin,
         handling_role=handling_role,

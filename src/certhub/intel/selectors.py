@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from certhub.core.errors import Invalid
 from certhub.incidents.models import Incident, Observable, Recipient
 from certhub.incidents.observables import Indicator, extract
-from certhub.incidents.selectors import incidents_visible_to
+from certhub.incidents.selectors import incidents_visible_to, is_named_recipient
 from certhub.intel import index
 from certhub.intel.correlation import (
     Probe,
@@ -123,14 +123,6 @@ class _Context:
     organizations: dict[int, Organization]
 
 
-def _named(scope: Scope, incident: Incident) -> bool:
-    return any(
-        (r.user_id is not None and r.user_id == scope.user_id)
-        or (r.team_id is not None and r.team_id in scope.team_ids)
-        for r in incident.recipients.all()
-    )
-
-
 def _feed_visible(scope: Scope, organization: Organization | None) -> bool:
     if scope.is_admin:
         return True
@@ -218,7 +210,7 @@ def _tally(correlation: Correlation, matched: list[tuple[Hit, str]], context: _C
         if seen is None or incident is None:
             continue  # removed since the lookup
         tlp, internal = seen
-        if TLP.RED in (tlp, incident.tlp) and not _named(scope, incident):
+        if TLP.RED in (tlp, incident.tlp) and not is_named_recipient(scope, incident):
             continue
         visible = incident.pk in context.visible and (context.staff or not internal)
         if not (context.staff or visible):
